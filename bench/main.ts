@@ -1,0 +1,222 @@
+// `npm run bench` (bundled to dist/bench.js, run as `node --expose-gc dist/bench.js`).
+//
+//   node dist/bench.js [--quick] [--runs N] [--sizes 100,1000] [--seed N]
+//   node dist/bench.js --child parse|validate DIR     (one measured run; used by the parent)
+//
+// The validate benchmark (BENCH.md): for N = 100, 1,000, 10,000 agents
+// (`--quick`: 100), the generated repository is validated and, as the
+// baseline, barely parsed (every governance file read and turned into plain JS
+// by the `yaml` package), each in its own child process, interleaved, minimum
+// of 3. Exit code 1 when a figure misses its target or a run fails.
+
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { validateRepository } from '../core/validate';
+import { DEFAULT_SEED, GENERATOR_VERSION, generateRepository } from './generate';
+import { formatCount, formatMs, minOf, printTable, reportFromChild, runChild, type Best, type Figure } from './measure';
+
+/** Generated repositories live here (git-ignored), reused across runs. */
+const WORK_DIR = fileURLToPath(new URL('../bench/.work/', import.meta.url));
+const MARKER = '.bench-generated.json';
+/** A fixed "today" so findings (review-overdue, grant-expired) do not drift with the calendar. */
+const NOW = new Date('2026-12-01T00:00:00Z');
+const FULL_SIZES = [100, 1_000, 10_000];
+const QUICK_SIZES = [100];
+const RATIO_TARGET = 1.5; // validate / bare parse, at 10,000 agents
+const RATIO_TARGET_AT = 10_000;
+const SCALING_TARGET = 12; // validate time at 10x the agents
+
+// ---------------------------------------------------------------------------
+// Child mode
+
+/** Governance files: every `*.yaml` / `*.yml` under the roots, symlinks not followed. */
+function governanceFiles(root: string, roots: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && (e.name.endsWith('.yaml') || e.name.endsWith('.yml'))) out.push(p);
+    }
+  };
+  for (const r of roots) walk(join(root, r));
+  return out;
+}
+
+/** The baseline: read `mandate.yaml` and every governance file, `parseAllDocuments` + `toJS` each document. */
+function bareParse(root: string): Record<string, unknown> {
+  let roots: string[] = ['policies', 'controls'];
+  let documents = 0;
+  const config = join(root, 'mandate.yaml');
+  if (existsSync(config)) {
+    for (const doc of parseAllDocuments(readFileSync(config, 'utf8'))) {
+      const js = doc.toJS() as { roots?: unknown } | null;
+      documents++;
+      if (Array.isArray(js?.roots)) roots = js.roots.map(String);
+    }
+  }
+  const files = governanceFiles(root, roots);
+  for (const file of files) {
+    for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
+      doc.toJS();
+      documents++;
+    }
+  }
+  return { files: files.length, documents };
+}
+
+async function childMain(args: string[]): Promise<void> {
+  const [mode, dir] = args;
+  if (!dir || (mode !== 'parse' && mode !== 'validate')) throw new Error('usage: bench.js --child parse|validate DIR');
+  if (mode === 'parse') {
+    await reportFromChild(() => bareParse(dir));
+    return;
+  }
+  await reportFromChild(async () => {
+    const result = await validateRepository(dir, { now: NOW });
+    return { files: result.summary.files, findings: result.findings.length, errors: result.summary.errors, warnings: result.summary.warnings, waived: result.summary.waived };
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Parent mode
+
+interface Flags {
+  sizes: number[];
+  runs: number;
+  seed: number;
+}
+
+function parseFlags(argv: string[]): Flags {
+  const flags: Flags = { sizes: FULL_SIZES, runs: 3, seed: DEFAULT_SEED };
+  const positive = (name: string, v: string | undefined): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} needs a positive integer, got ${v ?? 'nothing'}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') flags.sizes = QUICK_SIZES;
+    else if (a === '--runs') flags.runs = positive(a, argv[++i]);
+    else if (a === '--seed') flags.seed = positive(a, argv[++i]);
+    else if (a === '--sizes') flags.sizes = (argv[++i] ?? '').split(',').map((s) => positive(a, s));
+    else throw new Error(`unknown argument ${a}; usage: bench.js [--quick] [--runs N] [--sizes 100,1000] [--seed N]`);
+  }
+  return flags;
+}
+
+/** The generated repository for `agents`, reused when its marker names this generator version and seed. */
+function ensureRepository(agents: number, seed: number): { dir: string; governanceFiles: number } {
+  const dir = join(WORK_DIR, `agents-${agents}`);
+  const marker = join(dir, MARKER);
+  const want = { generator: GENERATOR_VERSION, seed, agents };
+  if (existsSync(marker)) {
+    try {
+      const have = JSON.parse(readFileSync(marker, 'utf8')) as typeof want & { governanceFiles: number };
+      if (have.generator === want.generator && have.seed === want.seed && have.agents === want.agents) {
+        console.error(`reusing ${dir}`);
+        return { dir, governanceFiles: have.governanceFiles };
+      }
+    } catch {
+      // regenerate
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const start = performance.now();
+  const repo = generateRepository(dir, { agents, seed });
+  writeFileSync(marker, `${JSON.stringify({ ...want, governanceFiles: repo.governanceFiles, bytes: repo.bytes })}\n`);
+  console.error(`generated ${formatCount(agents)} agents in ${dir}: ${formatCount(repo.files)} files, ${(repo.bytes / 1048576).toFixed(1)} MB, ${formatMs(performance.now() - start)}`);
+  return { dir, governanceFiles: repo.governanceFiles };
+}
+
+async function benchMain(argv: string[]): Promise<void> {
+  const flags = parseFlags(argv);
+  const results = new Map<number, { parse: Best; validate: Best; files: number }>();
+  let failed = 0;
+  for (const n of flags.sizes) {
+    const repo = ensureRepository(n, flags.seed);
+    console.error(`validate, ${formatCount(n)} agents: ${flags.runs} interleaved runs of bare parse and validate ...`);
+    try {
+      const best = await minOf(flags.runs, {
+        parse: runChild(['--child', 'parse', repo.dir]),
+        validate: runChild(['--child', 'validate', repo.dir]),
+      });
+      results.set(n, { ...best, files: repo.governanceFiles });
+      for (const [side, b] of Object.entries(best)) {
+        if (b.info.files !== repo.governanceFiles) {
+          console.error(`warning: ${side} saw ${String(b.info.files)} files, the generator wrote ${repo.governanceFiles}`);
+        }
+      }
+    } catch (e) {
+      failed++;
+      console.error(`validate, ${formatCount(n)} agents failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  const figures: Figure[] = [];
+  for (const [n, r] of results) {
+    figures.push({
+      figure: `validate, ${formatCount(n)} agents`,
+      subject: { label: 'validate', value: r.validate.ms, unit: 'ms' },
+      baseline: { label: 'bare parse', value: r.parse.ms, unit: 'ms' },
+      ...(n === RATIO_TARGET_AT ? { target: RATIO_TARGET } : { note: `(<= ${RATIO_TARGET}x at ${formatCount(RATIO_TARGET_AT)})` }),
+    });
+    figures.push({
+      figure: `  peak RSS, ${formatCount(n)} agents`,
+      subject: { label: 'validate', value: r.validate.maxRssKb, unit: 'kb' },
+      baseline: { label: 'bare parse', value: r.parse.maxRssKb, unit: 'kb' },
+    });
+  }
+  const sizes = [...results.keys()].sort((a, b) => a - b);
+  for (let i = 1; i < sizes.length; i++) {
+    const lo = sizes[i - 1] as number;
+    const hi = sizes[i] as number;
+    const a = results.get(lo) as { parse: Best; validate: Best };
+    const b = results.get(hi) as { parse: Best; validate: Best };
+    const tenfold = hi === lo * 10;
+    figures.push({
+      figure: `validate scaling, ${formatCount(lo)} -> ${formatCount(hi)} agents`,
+      subject: { label: `at ${formatCount(hi)}`, value: b.validate.ms, unit: 'ms' },
+      baseline: { label: `at ${formatCount(lo)}`, value: a.validate.ms, unit: 'ms' },
+      ...(tenfold && hi === 10_000 ? { target: SCALING_TARGET } : { note: tenfold ? `(<= ${SCALING_TARGET}x at 1,000 -> 10,000)` : '-' }),
+    });
+    figures.push({
+      figure: `  bare parse scaling, ${formatCount(lo)} -> ${formatCount(hi)}`,
+      subject: { label: `at ${formatCount(hi)}`, value: b.parse.ms, unit: 'ms' },
+      baseline: { label: `at ${formatCount(lo)}`, value: a.parse.ms, unit: 'ms' },
+    });
+  }
+  if (figures.length > 0) {
+    failed += printTable(`validate vs bare parse (minimum of ${flags.runs} interleaved runs, child processes, seed ${flags.seed})`, figures).failed;
+    console.log('');
+    for (const n of sizes) {
+      const r = results.get(n) as { parse: Best; validate: Best; files: number };
+      const v = r.validate.info;
+      console.log(
+        `${formatCount(n)} agents: ${formatCount(r.files)} governance files; validate found ${String(v.findings)} findings ` +
+          `(${String(v.errors)} errors, ${String(v.warnings)} warnings, ${String(v.waived)} waived); ` +
+          `child wall time validate ${formatMs(r.validate.wallMs ?? 0)}, bare parse ${formatMs(r.parse.wallMs ?? 0)}`,
+      );
+    }
+  }
+  if (failed > 0) process.exitCode = 1;
+}
+
+// ---------------------------------------------------------------------------
+
+const argv = process.argv.slice(2);
+try {
+  if (argv[0] === '--child') await childMain(argv.slice(1));
+  else await benchMain(argv);
+} catch (e) {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exitCode = 2;
+}

@@ -1,0 +1,16 @@
+/**
+ * Escapes text that came from policy files before it goes into markdown:
+ * no markdown or HTML injection, no @mention pings, no table breaks.
+ */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, '\\$&')
+    .replace(/@/g, '@\u200b')
+    .replace(/\r?\n/g, ' ');
+}
+
+/** Text for an inline code span: backticks cannot close it early, newlines cannot break the row. */
+export function codeSpan(text: string): string {
+  const clean = text.replace(/\r?\n/g, ' ').replace(/`/g, 'ˋ');
+  return `\`${clean}\``;
+}

@@ -1,0 +1,171 @@
+import type { AgentDoc, Effect, RiskTier } from './documents';
+import { sensitivityRank, tierAt } from './documents';
+import { compiledGuardrails, guardrailSelects } from './guardrail-match';
+import type { Model } from './model';
+import { denyCoversEverything, isExpired } from './model';
+
+/** One (tool, action) pair an agent can reach (FORMAT.md, Effective capability). */
+export interface CapabilityEntry {
+  tool: string;
+  action: string;
+  effect: Effect;
+  data: string[];
+  /** Every grant reaching it is approval-gated (by the grant or a guardrail). */
+  gated: boolean;
+  /** Agents whose own grants reach it: the agent itself and/or delegates. */
+  via: string[];
+}
+
+/** An agent's effective capability and the facts the risk rules need. */
+export interface Capability {
+  agent: string;
+  entries: Map<string, CapabilityEntry>;
+  /** Exposed to untrusted content: own or a delegate's exposure, or a reachable tool's content. */
+  untrustedExposure: boolean;
+}
+
+const DESTRUCTIVE: ReadonlySet<Effect> = new Set(['delete', 'execute', 'egress']);
+
+/** The key of a (tool, action) pair in capability maps. */
+export function pairKey(tool: string, action: string): string {
+  return `${tool}\u0000${action}`;
+}
+
+/** Effective capability of every agent, delegation closure included (cycle edges are skipped). */
+export function computeCapabilities(model: Model): Map<string, Capability> {
+  const own = new Map<string, Capability>();
+  for (const agent of model.agents.values()) own.set(agent.doc.id, ownCapability(model, agent.doc));
+  const closed = new Map<string, Capability>();
+  const visiting = new Set<string>();
+  const close = (agentId: string): Capability => {
+    const done = closed.get(agentId);
+    if (done) return done;
+    const base = own.get(agentId)!;
+    const result: Capability = {
+      agent: agentId,
+      entries: new Map([...base.entries].map(([key, entry]) => [key, { ...entry, via: [...entry.via] }])),
+      untrustedExposure: base.untrustedExposure,
+    };
+    visiting.add(agentId);
+    for (const delegateId of model.agents.get(agentId)!.doc.delegatesTo ?? []) {
+      const delegate = model.agents.get(delegateId);
+      if (!delegate || visiting.has(delegateId)) continue;
+      if (delegate.doc.status === 'suspended' || delegate.doc.status === 'retired') continue;
+      const reached = close(delegateId);
+      result.untrustedExposure ||= reached.untrustedExposure;
+      for (const [key, entry] of reached.entries) {
+        const held = result.entries.get(key);
+        if (!held) {
+          result.entries.set(key, { ...entry, via: [...entry.via] });
+        } else {
+          held.gated &&= entry.gated;
+          for (const via of entry.via) if (!held.via.includes(via)) held.via.push(via);
+        }
+      }
+    }
+    visiting.delete(agentId);
+    closed.set(agentId, result);
+    return result;
+  };
+  for (const agentId of model.agents.keys()) close(agentId);
+  return closed;
+}
+
+function ownCapability(model: Model, agent: AgentDoc): Capability {
+  const entries = new Map<string, CapabilityEntry>();
+  const guardrails = compiledGuardrails(model);
+  const denies = (model.denies.get(agent.id) ?? []).filter(denyCoversEverything);
+  let untrustedExposure = agent.exposure?.untrustedInput === true;
+  for (const grant of model.grants.get(agent.id) ?? []) {
+    if (isExpired(grant, model.today)) continue;
+    const tool = model.tools.get(grant.tool)!.doc;
+    if (tool.vetting?.status === 'rejected') continue;
+    for (const action of grant.actions) {
+      if (denies.some((deny) => deny.tool === grant.tool && deny.actions.includes(action))) continue;
+      const selecting = guardrails.filter((guardrail) => guardrailSelects(model, guardrail, agent, tool, action));
+      if (selecting.some((guardrail) => guardrail.located.doc.require.forbid)) continue;
+      const gated = grant.gated || selecting.some((guardrail) => guardrail.located.doc.require.approval === 'required');
+      const key = pairKey(grant.tool, action);
+      const held = entries.get(key);
+      if (held) {
+        held.gated &&= gated;
+        continue;
+      }
+      const definition = tool.actions[action]!;
+      entries.set(key, { tool: grant.tool, action, effect: definition.effect, data: definition.data ?? [], gated, via: [agent.id] });
+      untrustedExposure ||= tool.untrustedContent === true;
+    }
+  }
+  return { agent: agent.id, entries, untrustedExposure };
+}
+
+/** The highest sensitivity rank among an entry's data classes (-1 when it touches none). */
+function highestSensitivity(model: Model, entry: CapabilityEntry): number {
+  let highest = -1;
+  for (const dataClass of entry.data) {
+    const sensitivity = model.dataClasses.get(dataClass)?.doc.sensitivity;
+    if (sensitivity !== undefined) highest = Math.max(highest, sensitivityRank(sensitivity));
+  }
+  return highest;
+}
+
+const CONFIDENTIAL = sensitivityRank('confidential');
+const RESTRICTED = sensitivityRank('restricted');
+
+/** The three legs of the lethal trifecta (FORMAT.md, Meaning), each with an example pair. */
+export interface TrifectaLegs {
+  sensitiveRead?: CapabilityEntry;
+  untrusted: boolean;
+  ungatedEgress?: CapabilityEntry;
+}
+
+/** Which legs of the lethal trifecta an agent's capability has. */
+export function trifectaLegs(model: Model, capability: Capability): TrifectaLegs {
+  let sensitiveRead: CapabilityEntry | undefined;
+  let ungatedEgress: CapabilityEntry | undefined;
+  for (const entry of capability.entries.values()) {
+    if (!sensitiveRead && entry.effect === 'read' && highestSensitivity(model, entry) >= CONFIDENTIAL) sensitiveRead = entry;
+    if (!ungatedEgress && entry.effect === 'egress' && !entry.gated) ungatedEgress = entry;
+  }
+  return { sensitiveRead, untrusted: capability.untrustedExposure, ungatedEgress };
+}
+
+/** Whether all three legs are present. */
+export function hasLethalTrifecta(legs: TrifectaLegs): boolean {
+  return legs.sensitiveRead !== undefined && legs.untrusted && legs.ungatedEgress !== undefined;
+}
+
+/** A computed tier and the capability that drives it, for messages. */
+export interface ComputedTier {
+  tier: RiskTier;
+  because: string;
+}
+
+/** The risk tier computed from effective capability (FORMAT.md, the table under Meaning). */
+export function computedTier(model: Model, capability: Capability): ComputedTier {
+  if (hasLethalTrifecta(trifectaLegs(model, capability))) return { tier: 'critical', because: 'it is in a lethal trifecta' };
+  let rank = 0;
+  let because = 'it has no write access and reads no confidential data';
+  const raise = (to: number, reason: string): void => {
+    if (to > rank) {
+      rank = to;
+      because = reason;
+    }
+  };
+  for (const entry of capability.entries.values()) {
+    const sensitivity = highestSensitivity(model, entry);
+    const name = `${entry.tool} ${entry.action}`;
+    if (DESTRUCTIVE.has(entry.effect) && !entry.gated) {
+      if (sensitivity >= RESTRICTED) raise(3, `${name} is an ungated ${entry.effect} touching restricted data`);
+      else raise(2, `${name} is an ungated ${entry.effect}`);
+    } else if (sensitivity >= RESTRICTED) {
+      raise(2, `${name} touches restricted data`);
+    } else if (entry.effect !== 'read') {
+      raise(1, `${name} is a${entry.gated && entry.effect !== 'write' ? ' gated' : ''} ${entry.effect}`);
+    } else if (sensitivity >= CONFIDENTIAL) {
+      raise(1, `${name} reads confidential data`);
+    }
+    if (rank === 3) break;
+  }
+  return { tier: tierAt(rank), because };
+}

@@ -1,0 +1,43 @@
+/**
+ * The two glob grammars of FORMAT.md ("Globs"): action patterns, expanded
+ * against declared actions when the model is built, and resource patterns,
+ * compiled to anchored regular expressions and matched at decision time.
+ */
+
+const REGEXP_SPECIAL = /[.*+?^${}()|[\]\\/]/g;
+
+function escapeRegExp(text: string): string {
+  return text.replace(REGEXP_SPECIAL, '\\$&');
+}
+
+/** Whether an action pattern is a glob (contains `*`). */
+export function isActionGlob(pattern: string): boolean {
+  return pattern.includes('*');
+}
+
+/** The declared actions an action pattern matches: `*` is any run of characters, dots included. */
+export function expandActionPattern(pattern: string, declared: readonly string[]): string[] {
+  if (!isActionGlob(pattern)) return declared.includes(pattern) ? [pattern] : [];
+  const matcher = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('[\\s\\S]*')}$`);
+  return declared.filter((action) => matcher.test(action));
+}
+
+/** A resource pattern compiled once; `test` is the whole match against a canonical resource. */
+export function compileResourcePattern(pattern: string): RegExp {
+  if (pattern === '**') return /^[\s\S]*$/;
+  const anyDepth = pattern.endsWith('/**');
+  const body = anyDepth ? pattern.slice(0, -3) : pattern;
+  const source = body.split('*').map(escapeRegExp).join('[^/]*');
+  return new RegExp(`^${source}${anyDepth ? '(?:/[\\s\\S]*)?' : ''}$`);
+}
+
+/** Whether a list of resource patterns (absent: any) covers every resource. */
+export function coversEveryResource(resources: readonly string[] | undefined): boolean {
+  return resources === undefined || resources.includes('**');
+}
+
+/** Whether a call's resource is canonical: no empty, `.` or `..` segment, no leading or trailing `/`. */
+export function isCanonicalResource(resource: string): boolean {
+  if (resource === '') return false;
+  return resource.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+}

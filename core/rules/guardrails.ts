@@ -1,0 +1,63 @@
+import { perHour } from '../documents';
+import type { AgentDoc, GuardrailRequire } from '../documents';
+import type { Finding } from '../finding';
+import type { CompiledGuardrail } from '../guardrail-match';
+import { compiledGuardrails, guardrailSelects } from '../guardrail-match';
+import type { Grant, Model } from '../model';
+import { isExpired } from '../model';
+import { newFinding, ruleDefinition } from '../rule-catalog';
+
+/** One `guardrail` finding per (unexpired permission, guardrail) that the permission breaks. */
+export function checkGuardrails(model: Model): Finding[] {
+  const findings: Finding[] = [];
+  const guardrails = compiledGuardrails(model);
+  if (guardrails.length === 0) return findings;
+  for (const { doc: agent, subject } of model.agents.values()) {
+    for (const grant of model.grants.get(agent.id) ?? []) {
+      if (isExpired(grant, model.today)) continue;
+      for (const guardrail of guardrails) {
+        const selected = selectedActions(model, guardrail, agent, grant);
+        if (selected.length === 0) continue;
+        const broken = brokenRequirements(model, guardrail.located.doc.require, grant);
+        if (broken.length === 0) continue;
+        const { doc } = guardrail.located;
+        const finding = newFinding(
+          'guardrail',
+          `breaks guardrail \`${doc.id}\` (${grant.tool} ${selected.join(', ')}): ${broken.join('; ')}`,
+          grant.position,
+          subject,
+        );
+        finding.severity = doc.severity;
+        finding.controls = doc.controls?.length ? [...doc.controls] : [...ruleDefinition('guardrail').controls];
+        finding.guardrail = doc.id;
+        findings.push(finding);
+      }
+    }
+  }
+  return findings;
+}
+
+function selectedActions(model: Model, guardrail: CompiledGuardrail, agent: AgentDoc, grant: Grant): string[] {
+  const tool = model.tools.get(grant.tool)!.doc;
+  return grant.actions.filter((action) => guardrailSelects(model, guardrail, agent, tool, action));
+}
+
+function brokenRequirements(model: Model, require: GuardrailRequire, grant: Grant): string[] {
+  const broken: string[] = [];
+  if (require.forbid) broken.push('this permission may not exist');
+  if (require.approval === 'required' && !grant.gated) broken.push('needs approval: required');
+  if (require.maxRate) {
+    const limit = `${require.maxRate.max} per ${require.maxRate.per}`;
+    if (!grant.rateLimit) broken.push(`needs a rateLimit of at most ${limit}`);
+    else if (perHour(grant.rateLimit) > perHour(require.maxRate)) {
+      broken.push(`rateLimit ${grant.rateLimit.max} per ${grant.rateLimit.per} is above ${limit}`);
+    }
+  }
+  if (require.expiresWithinDays !== undefined) {
+    const latest = model.today + require.expiresWithinDays;
+    if (grant.expires === undefined) broken.push(`needs expires within ${require.expiresWithinDays} days`);
+    else if (grant.expires > latest) broken.push(`expires more than ${require.expiresWithinDays} days from today`);
+  }
+  if (require.justification && !grant.justification?.trim()) broken.push('needs a justification');
+  return broken;
+}

@@ -1,0 +1,263 @@
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments } from 'yaml';
+import type { Document, Node as YamlNode, Pair } from 'yaml';
+import type { Finding, SourcePosition } from './finding';
+import { newFinding } from './rule-catalog';
+import type { RuleId } from './rule-catalog';
+import { findSecrets, describeSecretKind } from './secrets';
+import { bytePosition, firstInvalidUtf8Offset } from './utf8';
+
+/** Caps that keep hostile files from exhausting time or memory. */
+export interface ParseLimits {
+  /** Nesting depth of maps and lists. */
+  maxDepth: number;
+  /** Alias uses in one document. */
+  maxAliases: number;
+  /** Nodes produced by expanding aliases in one document (stops billion-laughs). */
+  maxAliasNodes: number;
+}
+
+/** The caps used unless a caller passes its own. */
+export const DEFAULT_PARSE_LIMITS: ParseLimits = { maxDepth: 64, maxAliases: 100, maxAliasNodes: 10_000 };
+
+/** A key or list index on the way from a document's root to one of its nodes. */
+export type PathSegment = string | number;
+
+/** One YAML document of a governance file: its plain value and a way back to source positions. */
+export interface ParsedDocument {
+  file: string;
+  /** 0-based position of the document in its file. */
+  index: number;
+  value: unknown;
+  /** Whether a yaml-*, forbidden-key, duplicate-key or schema problem keeps it out of the model. */
+  rejected: boolean;
+  /** Where the node at `path` starts (its key when `part` is `key`), or the nearest ancestor that exists. */
+  position(path: readonly PathSegment[], part?: 'key' | 'value'): SourcePosition;
+}
+
+/** The result of reading one governance file's bytes. */
+export interface ParsedFile {
+  file: string;
+  documents: ParsedDocument[];
+  findings: Finding[];
+}
+
+const CORE_TAGS = new Set(
+  ['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((name) => `tag:yaml.org,2002:${name}`),
+);
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Parses one governance file safely: YAML 1.2 core, capped, positions kept; never throws on content. */
+export function parseGovernanceFile(file: string, bytes: Uint8Array, limits: ParseLimits = DEFAULT_PARSE_LIMITS): ParsedFile {
+  const findings: Finding[] = [];
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    const offset = firstInvalidUtf8Offset(bytes);
+    const at = bytePosition(bytes, Math.max(0, offset));
+    findings.push(newFinding('yaml-syntax', `byte 0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')} is not valid UTF-8; governance files must be UTF-8`, { file, ...at }, 'file'));
+    return { file, documents: [], findings };
+  }
+  const lineCounter = new LineCounter();
+  const at = (offset: number): SourcePosition => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { file, line, column: col };
+  };
+  let documents: Document.Parsed[];
+  try {
+    documents = parseAllDocuments(text, {
+      version: '1.2',
+      schema: 'core',
+      merge: false,
+      uniqueKeys: false,
+      prettyErrors: false,
+      keepSourceTokens: false,
+      lineCounter,
+    }) as Document.Parsed[];
+  } catch (error) {
+    const reason = error instanceof RangeError ? 'nesting is too deep to parse' : 'the YAML parser gave up on this file';
+    findings.push(newFinding('yaml-limit', reason, { file, line: 1, column: 1 }, 'file'));
+    return { file, documents: [], findings };
+  }
+  for (const match of findSecrets(text)) {
+    findings.push(newFinding('secret-in-policy', `${describeSecretKind(match.kind)} found; remove it from the repository and rotate it`, at(match.start), 'file'));
+  }
+  const parsed: ParsedDocument[] = [];
+  documents.forEach((document, index) => {
+    const converted = convertDocument(file, document, index, limits, at);
+    findings.push(...converted.findings);
+    if (converted.document) parsed.push(converted.document);
+  });
+  if (parsed.length === 0 && findings.length === 0) {
+    findings.push(newFinding('empty-file', 'file holds no YAML document', { file, line: 1, column: 1 }, 'file'));
+  }
+  return { file, documents: parsed, findings };
+}
+
+interface ConversionState {
+  document: Document.Parsed;
+  findings: Finding[];
+  aliases: number;
+  aliasNodes: number;
+  aliasDepth: number;
+  overLimit: boolean;
+  rejected: boolean;
+  at: (offset: number) => SourcePosition;
+  limits: ParseLimits;
+}
+
+function convertDocument(
+  file: string,
+  document: Document.Parsed,
+  index: number,
+  limits: ParseLimits,
+  at: (offset: number) => SourcePosition,
+): { document?: ParsedDocument; findings: Finding[] } {
+  const findings: Finding[] = [];
+  for (const problem of [...document.errors, ...document.warnings]) {
+    const message = problem.message.split('\n')[0] ?? problem.message;
+    findings.push(newFinding('yaml-syntax', message.replace(/ at line \d+, column \d+.*$/, ''), at(problem.pos[0]), 'file'));
+  }
+  if (findings.length > 0) return { findings };
+  if (document.contents === null || isEmptyScalar(document.contents)) return { findings };
+  const state: ConversionState = {
+    document, findings, aliases: 0, aliasNodes: 0, aliasDepth: 0, overLimit: false, rejected: false, at, limits,
+  };
+  const value = convertNode(document.contents, state, 1);
+  const subject = subjectOf(value);
+  for (const finding of findings) finding.subject = subject;
+  const positionOf = (path: readonly PathSegment[], part: 'key' | 'value' = 'value'): SourcePosition =>
+    locate(document, path, part, at);
+  return {
+    findings,
+    document: { file, index, value, rejected: state.rejected, position: positionOf },
+  };
+}
+
+function isEmptyScalar(node: YamlNode): boolean {
+  return isScalar(node) && node.value === null && node.source === '';
+}
+
+function convertNode(node: YamlNode | null | undefined, state: ConversionState, depth: number): unknown {
+  if (state.overLimit || node === null || node === undefined) return null;
+  if (state.aliasDepth > 0 && (state.aliasNodes += 1) > state.limits.maxAliasNodes) {
+    return reportLimit(state, node, `alias expansion produces more than ${state.limits.maxAliasNodes} nodes`);
+  }
+  if (node.tag !== undefined && !CORE_TAGS.has(node.tag)) {
+    report(state, 'yaml-syntax', node, `tag ${node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed; only YAML 1.2 core types are`);
+    return null;
+  }
+  if (isAlias(node)) return convertAlias(node, state, depth);
+  if (isScalar(node)) return convertScalar(node, state);
+  if (depth > state.limits.maxDepth) {
+    return reportLimit(state, node, `nesting is deeper than ${state.limits.maxDepth} levels`);
+  }
+  if (isSeq(node)) return node.items.map((item) => convertNode(item as YamlNode, state, depth + 1));
+  if (isMap(node)) return convertMap(node.items as Pair<YamlNode, YamlNode>[], state, depth);
+  return null;
+}
+
+function convertAlias(node: YamlNode & { source: string; resolve(doc: Document): YamlNode | undefined }, state: ConversionState, depth: number): unknown {
+  if ((state.aliases += 1) > state.limits.maxAliases) {
+    return reportLimit(state, node, `more than ${state.limits.maxAliases} aliases in one document`);
+  }
+  const target = node.resolve(state.document);
+  if (!target) {
+    report(state, 'yaml-syntax', node, `alias *${node.source} has no anchor before it`);
+    return null;
+  }
+  state.aliasDepth += 1;
+  const value = convertNode(target, state, depth);
+  state.aliasDepth -= 1;
+  return value;
+}
+
+function convertScalar(node: YamlNode & { value: unknown; source?: string }, state: ConversionState): unknown {
+  const value = node.value;
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    report(state, 'schema', node, `number ${node.source ?? String(value)} is not finite`);
+    return null;
+  }
+  if (typeof value === 'bigint') return Number(value);
+  return value;
+}
+
+function convertMap(pairs: Pair<YamlNode, YamlNode>[], state: ConversionState, depth: number): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  const seen = new Map<string, YamlNode>();
+  for (const pair of pairs) {
+    const keyNode = pair.key;
+    if (!isScalar(keyNode) || typeof keyNode.value !== 'string') {
+      report(state, 'schema', keyNode ?? pair.value, 'keys must be plain strings');
+      continue;
+    }
+    const key = keyNode.value;
+    if (FORBIDDEN_KEYS.has(key)) {
+      report(state, 'forbidden-key', keyNode, `key \`${key}\` is not allowed`);
+      continue;
+    }
+    if (key === '<<') {
+      report(state, 'yaml-syntax', keyNode, 'merge keys (<<) are not supported; write the fields out');
+      continue;
+    }
+    const first = seen.get(key);
+    if (first) {
+      const firstAt = state.at(first.range?.[0] ?? 0);
+      report(state, 'duplicate-key', keyNode, `key \`${key}\` appears twice in this map (first at line ${firstAt.line})`);
+      continue;
+    }
+    seen.set(key, keyNode);
+    result[key] = convertNode(pair.value, state, depth + 1);
+  }
+  return result;
+}
+
+function report(state: ConversionState, rule: RuleId, node: YamlNode | null | undefined, message: string): void {
+  state.rejected = true;
+  state.findings.push(newFinding(rule, message, state.at(node?.range?.[0] ?? 0), 'file'));
+}
+
+function reportLimit(state: ConversionState, node: YamlNode, message: string): null {
+  report(state, 'yaml-limit', node, message);
+  state.overLimit = true;
+  return null;
+}
+
+/** `kind:id` of a document, the subject of findings about it, or `file` when it has none. */
+export function subjectOf(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return 'file';
+  const { kind, id } = value as { kind?: unknown; id?: unknown };
+  if (kind === 'Config') return 'config';
+  if (typeof kind !== 'string' || typeof id !== 'string') return 'file';
+  return `${kind.toLowerCase()}:${id}`;
+}
+
+function locate(
+  document: Document.Parsed,
+  path: readonly PathSegment[],
+  part: 'key' | 'value',
+  at: (offset: number) => SourcePosition,
+): SourcePosition {
+  let node: YamlNode | null | undefined = document.contents;
+  let keyNode: YamlNode | null | undefined = null;
+  for (const segment of path) {
+    if (isAlias(node)) node = node.resolve(document);
+    let next: YamlNode | null | undefined;
+    let nextKey: YamlNode | null | undefined = null;
+    if (typeof segment === 'number' && isSeq(node)) {
+      next = node.items[segment] as YamlNode | undefined;
+    } else if (typeof segment === 'string' && isMap(node)) {
+      const pair: Pair<YamlNode, YamlNode> | undefined = (node.items as Pair<YamlNode, YamlNode>[]).find(
+        (candidate) => isScalar(candidate.key) && candidate.key.value === segment,
+      );
+      next = pair?.value;
+      nextKey = pair?.key;
+    }
+    if (next === undefined && nextKey === null) break;
+    keyNode = nextKey;
+    node = next ?? nextKey;
+  }
+  const target = part === 'key' && keyNode ? keyNode : node;
+  return at(target?.range?.[0] ?? 0);
+}

@@ -1,0 +1,35 @@
+// `npm start`: a short tour of mandate on the example governance repository
+// (policies/ and controls/ in this checkout). The demo is pinned to the date the
+// example was written for, so its review dates and expiries read the same every day.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const cli = new URL('../dist/cli.js', import.meta.url).pathname;
+if (!existsSync(cli)) {
+  console.error('dist/cli.js is missing: run `npm ci` (it builds) or `npm run build` first.');
+  process.exit(2);
+}
+const env = { ...process.env, MANDATE_NOW: process.env.MANDATE_NOW ?? '2026-11-26' };
+const bold = (text) => (process.stdout.isTTY && !('NO_COLOR' in process.env) ? `\x1b[1m${text}\x1b[22m` : text);
+
+function step(title, args, explain) {
+  console.log(`\n${bold(`▶ ${title}`)}\n  $ mandate ${args.join(' ')}\n`);
+  const result = spawnSync(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  console.log(`\n  (exit ${result.status}) ${explain}`);
+  return result.status;
+}
+
+console.log(bold('mandate: what can each AI agent do, who said so, and can you prove it?'));
+console.log(`Example repository: policies/ and controls/ (MANDATE_NOW=${env.MANDATE_NOW})`);
+
+const validateStatus = step('Validate the governance repository', ['validate'],
+  'Schema, references, every built-in rule and the organisation\'s guardrails. Waived findings are accepted risks with an approver and an expiry.');
+step('The rule catalog, mapped to ISO/IEC 42001 Annex A and the OWASP agentic top 10', ['rules'],
+  'Severities are configurable per rule in mandate.yaml, except the rules that keep the model sound.');
+
+console.log(`\n${bold('Next')}
+  mandate validate --format sarif > mandate.sarif   # GitHub code scanning
+  mandate validate --format json | jq .summary
+  mandate init ../my-governance                      # start your own repository
+`);
+process.exit(validateStatus === 0 ? 0 : 1);
