@@ -345,6 +345,11 @@ const EFFECT_PHRASE: Record<Effect, string> = {
 // ---------------------------------------------------------------------------
 // Building the model
 
+const HEADER = 'apiVersion: mandate/v1\n';
+/** Free text: a JSON string is a valid YAML double-quoted scalar. */
+const str = (s: string): string => JSON.stringify(s);
+/** A flow sequence; globs and resources are quoted, plain ids are not. */
+const flow = (items: readonly string[]): string => `[${items.map((s) => (/^[a-z0-9_.-]+$/i.test(s) ? s : str(s))).join(', ')}]`;
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');
 const title = (s: string): string => s.replace(/(^|-)([a-z])/g, (_m, sep: string, c: string) => (sep ? ' ' : '') + c.toUpperCase());
 
@@ -379,8 +384,8 @@ function buildTools(rng: Rng, dataClasses: DataClassSpec[], security: TeamSpec):
   const indices = rng.shuffle(Array.from({ length: 200 }, (_, i) => i));
   const mcp = new Set(indices.slice(0, 20));
   const internal = new Set(indices.slice(20, 70));
-  const pending = new Set(indices.slice(70, 74));
-  const vettedInternal = new Set(indices.slice(74, 90));
+  const pending = new Set(indices.slice(70, 72));
+  const vettedInternal = new Set(indices.slice(72, 90));
   const tools: ToolSpec[] = [];
   for (let i = 0; i < 200; i++) {
     const base = TOOL_BASES[i % TOOL_BASES.length] as string;
@@ -405,7 +410,7 @@ function buildTools(rng: Rng, dataClasses: DataClassSpec[], security: TeamSpec):
       name: `${title(base)} ${type === 'mcp-server' ? 'MCP server' : type === 'internal' ? 'service' : 'API'} ${i}`,
       type,
       thirdParty: type === 'mcp-server',
-      untrustedContent: rng.chance(type === 'mcp-server' ? 0.7 : type === 'api' ? 0.2 : 0.05),
+      untrustedContent: rng.chance(type === 'mcp-server' ? 0.5 : type === 'api' ? 0.08 : 0.02),
       actions,
     };
     const reviewer = rng.pick(security.members);
@@ -427,9 +432,9 @@ function actionPatterns(rng: Rng, tool: ToolSpec): string[] {
   const r = rng.float();
   const action = rng.pick(tool.actions).name;
   const dot = action.indexOf('.');
-  if (r < 0.3) return [`${action.slice(0, dot)}.*`];
-  if (r < 0.38) return [`*${action.slice(dot)}`];
-  if (r < 0.4) return ['*'];
+  if (r < 0.1) return [`${action.slice(0, dot)}.*`];
+  if (r < 0.13) return [`*${action.slice(dot)}`];
+  if (r < 0.135) return ['*'];
   return rng.sample(tool.actions, rng.range(1, 3)).map((a) => a.name);
 }
 
@@ -485,28 +490,30 @@ function justification(rng: Rng, tool: ToolSpec, actions: string[]): string {
 export function makePermission(rng: Rng, tool: ToolSpec, team: string): PermissionSpec {
   const actions = actionPatterns(rng, tool);
   const p: PermissionSpec = { tool: tool.id, actions };
-  if (rng.chance(0.8)) {
+  const reached = tool.actions.filter((a) => actions.some((pattern) => actionGlobMatches(pattern, a.name)));
+  const risky = reached.some((a) => a.effect === 'delete' || a.effect === 'execute' || a.effect === 'egress');
+  if (rng.chance(0.93)) {
     const n = rng.chance(0.2) ? 2 : 1;
     const set = new Set<string>();
     for (let k = 0; k < n; k++) set.add(resourceGlob(rng, team));
     p.resources = [...set];
   }
-  if (rng.chance(1 / 3)) p.approval = 'required';
+  // About a third gated overall: most grants reaching a delete, execute or egress, few others.
+  if (rng.chance(risky ? 0.7 : 0.08)) p.approval = 'required';
   else if (rng.chance(0.5)) p.approval = 'none';
-  if (rng.chance(0.75)) p.rateLimit = { max: rng.pick([10, 30, 60, 100, 300, 600, 1000, 5000]), per: rng.pick(['minute', 'hour', 'hour', 'day'] as const) };
+  if (rng.chance(0.85)) {
+    const max = rng.pick([5, 10, 30, 60, 100, 300, 600, 1000, 5000]);
+    p.rateLimit = { max, per: max <= 10 ? rng.pick(['minute', 'hour', 'day'] as const) : rng.pick(['hour', 'hour', 'day'] as const) };
+  }
   if (rng.chance(0.25)) p.expires = date(rng, 2027);
   if (rng.chance(0.9)) p.justification = justification(rng, tool, actions);
   return p;
 }
 
 function buildGuardrails(rng: Rng, tools: ToolSpec[]): GuardrailSpec[] {
-  const api = tools.filter((t) => t.type !== 'mcp-server');
-  const [pa, pb] = rng.sample(api, 2) as [ToolSpec, ToolSpec];
-  const pattern = (t: ToolSpec): string => {
-    const a = rng.pick(t.actions).name;
-    return `${a.slice(0, a.indexOf('.'))}.*`;
-  };
-  const q = (s: string): string => JSON.stringify(s);
+  // One tool, so each action glob surely matches an action of every tool it selects.
+  const payments = rng.pick(tools.filter((t) => t.type !== 'mcp-server'));
+  const prefixes = [...new Set(payments.actions.map((a) => a.name.slice(0, a.name.indexOf('.'))))].slice(0, 2);
   return [
     {
       id: 'destructive-needs-human',
@@ -526,18 +533,18 @@ function buildGuardrails(rng: Rng, tools: ToolSpec[]): GuardrailSpec[] {
     },
     {
       id: 'execute-rate-cap',
-      description: 'Agents run jobs at most 100 times an hour.',
+      description: 'Agents run jobs at most 600 times an hour.',
       severity: 'warning',
       controls: ['A.6.2.6'],
       match: [['effects', '[execute]']],
-      require: [['maxRate', '{ max: 100, per: hour }']],
+      require: [['maxRate', '{ max: 600, per: hour }']],
     },
     {
       id: 'sensitive-grants-expire',
-      description: 'Grants on customer and health data are renewed at least yearly.',
+      description: 'Grants that change or send customer and health data are renewed at least yearly.',
       severity: 'warning',
       controls: ['A.7.2', 'A.9.3'],
-      match: [['dataClasses', '[customer-pii, health-records]']],
+      match: [['dataClasses', '[customer-pii, health-records]'], ['effects', '[write, delete, egress]']],
       require: [['expiresWithinDays', '400']],
     },
     {
@@ -549,11 +556,11 @@ function buildGuardrails(rng: Rng, tools: ToolSpec[]): GuardrailSpec[] {
       require: [['justification', 'true']],
     },
     {
-      id: 'payment-tools-gated',
-      description: 'Writes through the payment tools need a human on each call.',
+      id: 'payment-tool-gated',
+      description: 'Changes made through the payments tool need a human on each call.',
       severity: 'error',
       controls: ['A.9.2'],
-      match: [['tools', `[${pa.id}, ${pb.id}]`], ['actions', `[${q(pattern(pa))}, ${q(pattern(pb))}]`], ['effects', '[write, delete, egress]']],
+      match: [['tools', `[${payments.id}]`], ['actions', flow(prefixes.map((p) => `${p}.*`))], ['effects', '[write, delete, egress]']],
       require: [['approval', 'required']],
     },
     {
@@ -578,15 +585,15 @@ function buildGuardrails(rng: Rng, tools: ToolSpec[]): GuardrailSpec[] {
       severity: 'warning',
       controls: ['A.7.4'],
       match: [['sensitivity', '[confidential, restricted]'], ['effects', '[read]']],
-      require: [['maxRate', '{ max: 1000, per: hour }']],
+      require: [['maxRate', '{ max: 5000, per: hour }']],
     },
     {
       id: 'mcp-grants-justified',
-      description: 'Grants on third-party MCP servers are justified and renewed.',
+      description: 'Grants on third-party MCP servers say why.',
       severity: 'warning',
       controls: ['A.10.3', 'A.6.1.2'],
       match: [['toolTypes', '[mcp-server]']],
-      require: [['justification', 'true'], ['expiresWithinDays', '730']],
+      require: [['justification', 'true']],
     },
   ];
 }
@@ -622,8 +629,58 @@ function buildApprovalRules(rng: Rng, tools: ToolSpec[], people: PersonSpec[]): 
   ];
 }
 
+const TIERS: readonly RiskTier[] = ['low', 'medium', 'high', 'critical'];
+const SENSITIVITY = new Map<string, Sensitivity>(DATA_CLASSES.map(([id, sensitivity]) => [id, sensitivity]));
+
+/**
+ * FORMAT.md's computed tier from the agent's own grants (delegates, denies and
+ * guardrails ignored): close enough that most declared tiers are not
+ * understated, as in a repository that has been through review.
+ */
+function approximateTier(permissions: PermissionSpec[], untrustedInput: boolean, toolsById: Map<string, ToolSpec>): RiskTier {
+  const pairs = new Map<string, { tool: ToolSpec; action: ToolActionSpec; gated: boolean }>();
+  for (const p of permissions) {
+    const tool = toolsById.get(p.tool) as ToolSpec;
+    for (const action of tool.actions) {
+      if (!p.actions.some((pattern) => actionGlobMatches(pattern, action.name))) continue;
+      const key = `${tool.id} ${action.name}`;
+      const gated = p.approval === 'required';
+      const seen = pairs.get(key);
+      pairs.set(key, { tool, action, gated: seen ? seen.gated && gated : gated });
+    }
+  }
+  let untrusted = untrustedInput;
+  let sensitiveRead = false;
+  let ungatedEgress = false;
+  let ungatedOnRestricted = false;
+  let ungated = false;
+  let restricted = false;
+  let medium = false;
+  for (const { tool, action, gated } of pairs.values()) {
+    const sens = action.data.map((d) => SENSITIVITY.get(d));
+    const touchesRestricted = sens.includes('restricted');
+    const touchesSensitive = touchesRestricted || sens.includes('confidential');
+    if (tool.untrustedContent) untrusted = true;
+    if (touchesRestricted) restricted = true;
+    if (action.effect === 'read' && touchesSensitive) sensitiveRead = medium = true;
+    if (action.effect === 'write') medium = true;
+    if (action.effect === 'delete' || action.effect === 'execute' || action.effect === 'egress') {
+      if (gated) medium = true;
+      else {
+        ungated = true;
+        if (touchesRestricted) ungatedOnRestricted = true;
+        if (action.effect === 'egress') ungatedEgress = true;
+      }
+    }
+  }
+  if ((sensitiveRead && untrusted && ungatedEgress) || ungatedOnRestricted) return 'critical';
+  if (ungated || restricted) return 'high';
+  return medium ? 'medium' : 'low';
+}
+
 function buildAgents(rng: Rng, n: number, teams: TeamSpec[], teamTools: Map<string, ToolSpec[]>, tools: ToolSpec[], guardrails: GuardrailSpec[], security: TeamSpec): AgentSpec[] {
   const width = Math.max(5, String(Math.max(0, n - 1)).length);
+  const toolsById = new Map(tools.map((t) => [t.id, t]));
   const agents: AgentSpec[] = [];
   for (let i = 0; i < n; i++) {
     const team = rng.pick(teams);
@@ -661,6 +718,11 @@ function buildAgents(rng: Rng, n: number, teams: TeamSpec[], teamTools: Map<stri
       });
     }
     const [provider, modelName] = rng.pick(MODELS);
+    const untrustedInput = rng.chance(0.15);
+    // Mostly the computed tier, sometimes one above, now and then a random (perhaps understated) one.
+    const computed = TIERS.indexOf(approximateTier(permissions, untrustedInput, toolsById));
+    const r = rng.float();
+    const riskTier = (r < 0.85 ? TIERS[computed] : r < 0.95 ? TIERS[Math.min(3, computed + 1)] : rng.pick(TIERS)) as RiskTier;
     agents.push({
       id,
       name: `${title(team.id)} ${role} ${i}`,
@@ -668,11 +730,11 @@ function buildAgents(rng: Rng, n: number, teams: TeamSpec[], teamTools: Map<stri
       owner: rng.pick(team.members),
       team: team.id,
       status: rng.weighted<AgentStatus>([['active', 85], ['proposed', 7], ['suspended', 5], ['retired', 3]]),
-      riskTier: rng.weighted<RiskTier>([['low', 20], ['medium', 35], ['high', 30], ['critical', 15]]),
+      riskTier,
       lastReviewed: date(rng, 2026, 1, 11),
       model: { provider, name: modelName },
       aliases: rng.chance(0.3) ? [`asst_${i.toString(36)}${rng.int(1296).toString(36)}`] : [],
-      untrustedInput: rng.chance(0.3),
+      untrustedInput,
       delegatesTo: [],
       permissions,
       deny,
@@ -721,11 +783,6 @@ export function buildModel(options: GenerateOptions): RepositoryModel {
 // ---------------------------------------------------------------------------
 // Rendering (by hand: fast and byte-stable)
 
-const HEADER = 'apiVersion: mandate/v1\n';
-/** Free text: a JSON string is a valid YAML double-quoted scalar. */
-const str = (s: string): string => JSON.stringify(s);
-/** A flow sequence; globs and resources are quoted, plain ids are not. */
-const flow = (items: readonly string[]): string => `[${items.map((s) => (/^[a-z0-9_.-]+$/i.test(s) ? s : str(s))).join(', ')}]`;
 
 export function agentPath(agent: AgentSpec): string {
   return `policies/agents/${agent.id}.yaml`;

@@ -296,40 +296,33 @@ function isAwsSecretValue(text: string, start: number, end: number): boolean {
 function mergeHighEntropy(text: string, specific: SecretMatch[]): SecretMatch[] {
   const out: SecretMatch[] = [];
   const n = text.length;
-  let k = 0;
-  let nextStart = specific.length > 0 ? specific[0]!.start : n + 1;
-  let runStart = -1;
   let i = 0;
-  while (i < n) {
-    if (i === nextStart) {
-      if (runStart >= 0) flushRun(text, runStart, i, out);
-      runStart = -1;
-      const s = specific[k++]!;
-      out.push(s);
-      i = s.end;
-      nextStart = k < specific.length ? specific[k]!.start : n + 1;
-      continue;
-    }
-    const c = text.charCodeAt(i);
-    if (c < 128 && TOKEN_CHAR[c] === 1) {
-      if (runStart < 0) runStart = i;
-      else if (c !== EQ && text.charCodeAt(i - 1) === EQ) {
-        flushRun(text, runStart, i, out);
-        runStart = i;
+  for (let k = 0; k <= specific.length; k++) {
+    const next = specific[k];
+    const limit = next === undefined ? n : next.start;
+    let runStart = -1;
+    for (; i < limit; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 128 && TOKEN_CHAR[c] === 1) {
+        if (runStart < 0) runStart = i;
+        else if (c !== EQ && text.charCodeAt(i - 1) === EQ) {
+          if (i - runStart >= MIN_ENTROPY_LENGTH) flushRun(text, runStart, i, out);
+          runStart = i;
+        }
+      } else if (runStart >= 0) {
+        if (i - runStart >= MIN_ENTROPY_LENGTH) flushRun(text, runStart, i, out);
+        runStart = -1;
       }
-    } else if (runStart >= 0) {
-      flushRun(text, runStart, i, out);
-      runStart = -1;
     }
-    i++;
+    if (runStart >= 0 && limit - runStart >= MIN_ENTROPY_LENGTH) flushRun(text, runStart, limit, out);
+    if (next === undefined) break;
+    out.push(next);
+    i = next.end;
   }
-  if (runStart >= 0) flushRun(text, runStart, n, out);
-  // A specific match can only start where the loop stops, so all were pushed.
   return out;
 }
 
 function flushRun(text: string, start: number, end: number, out: SecretMatch[]): void {
-  if (end - start < MIN_ENTROPY_LENGTH) return;
   let bodyEnd = end;
   while (bodyEnd > start && text.charCodeAt(bodyEnd - 1) === EQ) bodyEnd--;
   if (isHighEntropy(text, start, bodyEnd)) out.push({ kind: 'high-entropy', start, end });

@@ -116,8 +116,13 @@ function convertDocument(
 ): { document?: ParsedDocument; findings: Finding[] } {
   const findings: Finding[] = [];
   for (const problem of [...document.errors, ...document.warnings]) {
-    const message = problem.message.split('\n')[0] ?? problem.message;
-    findings.push(newFinding('yaml-syntax', message.replace(/ at line \d+, column \d+.*$/, ''), at(problem.pos[0]), 'file'));
+    const message = (problem.message.split('\n')[0] ?? problem.message).replace(/ at line \d+, column \d+.*$/, '');
+    if (/call stack/i.test(message)) {
+      if (findings.some((finding) => finding.rule === 'yaml-limit')) continue;
+      findings.push(newFinding('yaml-limit', 'nesting is too deep to parse', at(problem.pos[0]), 'file'));
+    } else {
+      findings.push(newFinding('yaml-syntax', message, at(problem.pos[0]), 'file'));
+    }
   }
   if (findings.length > 0) return { findings };
   if (document.contents === null || isEmptyScalar(document.contents)) return { findings };

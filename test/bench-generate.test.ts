@@ -125,6 +125,16 @@ describe('bench repository generator', () => {
       if (t.vetting) expect(people.has((t.vetting as { reviewer: string }).reviewer)).toBe(true);
     }
     for (const team of byKind('Team')) for (const m of team.members as string[]) expect(people.has(m)).toBe(true);
+    for (const g of byKind('Guardrail')) {
+      const match = g.match as { tools?: string[]; actions?: string[]; dataClasses?: string[]; teams?: string[] };
+      const selected = match.tools ?? [...actionsOf.keys()];
+      for (const t of selected) expect(actionsOf.has(t), `${g.id}: tool ${t}`).toBe(true);
+      for (const pattern of match.actions ?? []) {
+        expect(selected.some((t) => actionsOf.get(t)?.some((name) => actionGlobMatches(pattern, name))), `${g.id}: ${pattern}`).toBe(true);
+      }
+      for (const d of match.dataClasses ?? []) expect(dataClasses.has(d)).toBe(true);
+      for (const t of match.teams ?? []) expect(teams.has(t)).toBe(true);
+    }
     for (const agent of byKind('Agent')) {
       expect(people.has(agent.owner as string)).toBe(true);
       expect(teams.has(agent.team as string)).toBe(true);
