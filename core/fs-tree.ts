@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileContent, SourceTree, TreeEntry } from './source-tree';
@@ -63,11 +64,17 @@ async function readBounded(path: string, maxBytes: number): Promise<FileContent>
         length += bytesRead;
         if (length > maxBytes) return { status: 'too-large', size: length };
       }
-      return { status: 'ok', bytes: buffer.subarray(0, length) };
+      const bytes = buffer.subarray(0, length);
+      return { status: 'ok', bytes, id: gitBlobId(bytes) };
     } finally {
       await handle.close();
     }
   } catch (error) {
     return { status: 'unreadable', reason: (error as NodeJS.ErrnoException).code ?? 'read failed' };
   }
+}
+
+/** The id git gives these bytes as a blob, so working-tree files share parse caches with commits. */
+export function gitBlobId(bytes: Uint8Array): string {
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 }

@@ -193,7 +193,7 @@ sensitivity: internal
 
 function statementOfApplicability(): string {
   const decisions = ANNEX_A_CONTROLS.map(
-    (control) => `  - control: ${control.id}    # ${control.title}
+    (control) => `  - control: ${control.id.padEnd(9)}# ${control.title}
     applicable: true
     status: planned
     justification: "TODO: decide whether this control applies, and how it is or will be implemented."

@@ -56,15 +56,20 @@ const CR = 0x0d;
 const TOKEN_CHAR = new Uint8Array(128);
 /** [A-Za-z0-9]: a specific shape must not start right after one of these. */
 const ALNUM = new Uint8Array(128);
-/** [0-9a-fA-F-]: a run of only these is a digest, UUID or similar. */
-const HEXISH = new Uint8Array(128);
+/** [0-9a-fA-F]. */
+const HEX = new Uint8Array(128);
+/** Candidate characters that split words: [-_/+=]. */
+const SEPARATOR = new Uint8Array(128);
 for (let c = 0; c < 128; c++) {
   const ch = String.fromCharCode(c);
   const alnum = /[A-Za-z0-9]/.test(ch);
   ALNUM[c] = alnum ? 1 : 0;
   TOKEN_CHAR[c] = alnum || '+/=_-'.includes(ch) ? 1 : 0;
-  HEXISH[c] = /[0-9a-fA-F-]/.test(ch) ? 1 : 0;
+  HEX[c] = /[0-9a-fA-F]/.test(ch) ? 1 : 0;
+  SEPARATOR[c] = '+/=_-'.includes(ch) ? 1 : 0;
 }
+/** The code units TOKEN_CHAR admits, to visit and clear COUNTS. */
+const TOKEN_CODES = Uint8Array.from({ length: 128 }, (_, c) => c).filter((c) => TOKEN_CHAR[c] === 1);
 
 const C_OTHER = 0;
 const C_LOWER = 1;
@@ -80,7 +85,7 @@ for (let c = 0; c < 128; c++) {
   VOWEL[c] = /[aeiouyAEIOUY]/.test(ch) ? 1 : 0;
 }
 
-/** Shared scratch counter for entropy; always left all-zero between calls. */
+/** Shared scratch counter for entropy, indexed by code unit; all zero between calls. */
 const COUNTS = new Int32Array(128);
 
 function isAlnumAt(text: string, i: number): boolean {
@@ -166,7 +171,7 @@ function findSpecific(text: string): SecretMatch[] {
             end = stickyEnd(OPENAI, text, i);
             // Real keys are random base62 with - and _: demand every case and a
             // digit, and refuse phrases (`sk-` + kebab-case words).
-            if (end >= 0 && (!hasMixedClasses(text, i + 3, end) || looksLikeWords(text, i + 3, end))) end = -1;
+            if (end >= 0 && (!hasMixedClasses(text, i + 3, end) || looksLikeWords(text, i + 3, end, false))) end = -1;
             kind = 'openai-key';
           }
         } else {
@@ -280,7 +285,7 @@ function isAwsSecretValue(text: string, start: number, end: number): boolean {
     else if (k === C_UPPER) upper = true;
     else other = true;
   }
-  return lower && upper && other && !looksLikeWords(text, start, end);
+  return lower && upper && other && !looksLikeWords(text, start, end, false);
 }
 
 // ---------------------------------------------------------------------------
@@ -328,29 +333,66 @@ function flushRun(text: string, start: number, end: number, out: SecretMatch[]):
   if (isHighEntropy(text, start, bodyEnd)) out.push({ kind: 'high-entropy', start, end });
 }
 
-/** [start, end) holds only candidate characters, `=` padding already stripped. */
+/**
+ * Whether [start, end) (candidate characters, `=` padding stripped) is a
+ * high-entropy secret. Number words (see `isNumberWord`) are left out first,
+ * so a commit URL path or a dated id is judged on its other words; what
+ * remains must be 32 characters with 4.5 bits per character and must not be
+ * an SRI digest or read as words. A pure hex string (dashes allowed) is
+ * exempt as a digest without a special case: 17 symbols carry at most 4.09
+ * bits per character.
+ */
 function isHighEntropy(text: string, start: number, end: number): boolean {
-  const len = end - start;
-  if (len < MIN_ENTROPY_LENGTH) return false;
-  let hexish = true;
+  let kept = 0;
   for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    COUNTS[c]!++;
-    if (HEXISH[c] === 0) hexish = false;
+    const we = wordEnd(text, i, end);
+    if (!isNumberWord(text, i, we)) {
+      for (let j = i; j < we; j++) COUNTS[text.charCodeAt(j)]!++;
+      kept += we - i;
+    }
+    i = we;
+    if (i < end) {
+      COUNTS[text.charCodeAt(i)]!++; // the separator
+      kept++;
+    }
   }
   let sum = 0;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
+  for (let t = 0; t < TOKEN_CODES.length; t++) {
+    const c = TOKEN_CODES[t]!;
     const count = COUNTS[c]!;
     if (count > 0) {
       sum += count * Math.log2(count);
       COUNTS[c] = 0;
     }
   }
-  if (hexish) return false; // digests, git SHAs, UUIDs
-  const bits = Math.log2(len) - sum / len;
+  if (kept < MIN_ENTROPY_LENGTH) return false;
+  const bits = Math.log2(kept) - sum / kept;
   if (bits < MIN_ENTROPY_BITS) return false;
-  return !isSriDigest(text, start, end) && !looksLikeWords(text, start, end);
+  return !isSriDigest(text, start, end) && !looksLikeWords(text, start, end, true);
+}
+
+/** End of the word of candidate characters starting at `i`: the next separator or `end`. */
+function wordEnd(text: string, i: number, end: number): number {
+  while (i < end && SEPARATOR[text.charCodeAt(i)] !== 1) i++;
+  return i;
+}
+
+/**
+ * Words that are numbers rather than randomness: at least 4 hex digits with
+ * a decimal digit among them (git SHA, UUID group, date, account id), or at
+ * most 4 characters with a digit (`v2`, `k8s`, `q99f` in a GHSA id). Random
+ * base64 seldom has either: separators are 1 character in 32, and a
+ * 4-character word is all hex 1.4% of the time.
+ */
+function isNumberWord(text: string, start: number, end: number): boolean {
+  let digit = false;
+  let hex = true;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (CLASS[c] === C_DIGIT) digit = true;
+    else if (HEX[c] !== 1) hex = false;
+  }
+  return digit && (end - start <= 4 || hex);
 }
 
 /** Lengths of the base64 body (unpadded) of Subresource Integrity digests. */
@@ -371,17 +413,21 @@ function isSriDigest(text: string, start: number, end: number): boolean {
 
 /**
  * Whether [start, end) reads as identifiers or words (kebab-case, camelCase,
- * paths) rather than random characters. English runs such as
- * `TheQuickBrownFoxJumpsOverTheLazyDog` reach 4.5 bits per character, so
- * entropy alone is not enough. Words are "humps": a lower-case run with an
- * optional leading capital. The text looks like words when humps average at
- * least 3.25 characters, cover at least half the letters, a quarter of
- * lower-case letters are vowels, at most one digit run sits between
- * lower-case letters (`k8s`) and runs of four consonants inside a hump are
- * rare. Random base62/base64 passes this for about 1% of 32-40 character
- * strings, which the entropy threshold already misses for far more.
+ * paths) rather than random characters; English such as
+ * `TheQuickBrownFoxJumpsOverTheLazyDog` reaches 4.5 bits per character, so
+ * entropy alone is not enough. With `skipNumbers`, number words are left
+ * out, as `isHighEntropy` leaves them out of the entropy. A "hump" is a
+ * lower-case run with an optional leading capital. The text reads as words
+ * when humps average at least 3.25 characters and cover at least half the
+ * letters, at least a fifth of lower-case letters are vowels, at most one
+ * digit run sits between lower-case letters (`k8s`), and runs of four
+ * consonants inside a hump are rare (at most one, plus one per 40
+ * characters). Tuned on generated identifiers from English words and
+ * abbreviations: random base62/base64 passes for about 2% of 32-40
+ * character strings and 0.3% of 64 (the entropy threshold alone already
+ * misses 30% of random 32-character strings).
  */
-function looksLikeWords(text: string, start: number, end: number): boolean {
+function looksLikeWords(text: string, start: number, end: number, skipNumbers: boolean): boolean {
   let humps = 0;
   let humpChars = 0;
   let letters = 0;
@@ -389,53 +435,73 @@ function looksLikeWords(text: string, start: number, end: number): boolean {
   let vowels = 0;
   let sandwiched = 0;
   let consonantClusters = 0;
-  let prev = C_OTHER;
-  let prevCode = 0;
-  let runLength = 0; // current hump length, leading capital included
-  let consonants = 0; // consonants in a row inside the current hump
-  let digitsAfterLower = false;
+  let kept = 0;
   for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    const k = c < 128 ? CLASS[c]! : C_OTHER;
-    if (prev === C_LOWER && k !== C_LOWER) {
-      humps++;
-      humpChars += runLength;
-    }
-    if (k === C_LOWER) {
-      lowers++;
-      letters++;
-      if (prev !== C_LOWER) {
-        if (prev === C_DIGIT && digitsAfterLower) sandwiched++;
-        const capital = prev === C_UPPER;
-        runLength = capital ? 1 : 0;
-        consonants = capital && VOWEL[prevCode] === 0 ? 1 : 0;
+    const we = wordEnd(text, i, end);
+    if (!skipNumbers || !isNumberWord(text, i, we)) {
+      kept += we - i;
+      // An all-capitals word (`SUPPORTED` in `CMAKE_LINK_SUPPORTED`) reads as lower case.
+      const fold = isAllCaps(text, i, we);
+      let prev = C_OTHER;
+      let prevCode = 0;
+      let runLength = 0; // current hump, leading capital included
+      let consonants = 0; // consonants in a row inside the current hump
+      let digitsAfterLower = false;
+      for (let j = i; j < we; j++) {
+        const c = text.charCodeAt(j) | (fold ? 0x20 : 0);
+        const k = CLASS[c]!;
+        if (k === C_LOWER) {
+          lowers++;
+          letters++;
+          if (prev !== C_LOWER) {
+            if (prev === C_DIGIT && digitsAfterLower) sandwiched++;
+            const capital = prev === C_UPPER;
+            runLength = capital ? 1 : 0;
+            consonants = capital && VOWEL[prevCode] === 0 ? 1 : 0;
+          }
+          runLength++;
+          if (VOWEL[c] === 1) {
+            vowels++;
+            consonants = 0;
+          } else if (++consonants === 4) {
+            consonantClusters++;
+          }
+        } else {
+          if (prev === C_LOWER) {
+            humps++;
+            humpChars += runLength;
+          }
+          if (k === C_UPPER) letters++;
+          else if (k === C_DIGIT && prev !== C_DIGIT) digitsAfterLower = prev === C_LOWER;
+        }
+        prev = k;
+        prevCode = c;
       }
-      runLength++;
-      if (VOWEL[c] === 1) {
-        vowels++;
-        consonants = 0;
-      } else if (++consonants === 4) {
-        consonantClusters++;
+      if (prev === C_LOWER) {
+        humps++;
+        humpChars += runLength;
       }
-    } else if (k === C_UPPER) {
-      letters++;
-    } else if (k === C_DIGIT) {
-      if (prev !== C_DIGIT) digitsAfterLower = prev === C_LOWER;
     }
-    prev = k;
-    prevCode = c;
+    i = we;
+    if (i < end) kept++;
   }
-  if (prev === C_LOWER) {
-    humps++;
-    humpChars += runLength;
-  }
-  const len = end - start;
   return (
     humps > 0 &&
     humpChars * 4 >= humps * 13 && // average hump >= 3.25
     humpChars * 2 >= letters &&
-    vowels * 4 >= lowers &&
+    vowels * 5 >= lowers &&
     sandwiched <= 1 &&
-    consonantClusters * 40 <= 40 + len
+    consonantClusters * 40 <= 40 + kept
   );
+}
+
+/** [start, end) has capitals and no lower-case letter. */
+function isAllCaps(text: string, start: number, end: number): boolean {
+  let upper = false;
+  for (let i = start; i < end; i++) {
+    const k = CLASS[text.charCodeAt(i)];
+    if (k === C_LOWER) return false;
+    if (k === C_UPPER) upper = true;
+  }
+  return upper;
 }

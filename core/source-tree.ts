@@ -11,6 +11,8 @@ export type TreeEntryType = 'file' | 'symlink' | 'other';
 export interface TreeEntry {
   path: string;
   type: TreeEntryType;
+  /** Content id (git blob id) when the tree knows it without reading the file. */
+  id?: string;
 }
 
 /** The bytes of one file, or why there are none. */

@@ -88,6 +88,13 @@ export async function loadSnapshot(tree: SourceTree, options: LoadOptions = {}):
       raw.push(newFinding('unreadable-file', `${entry.path} ${reason}`, at, 'file'));
       continue;
     }
+    const cachedKey = entry.id === undefined ? undefined : `${entry.path}\u0000${entry.id}`;
+    const cached = cachedKey === undefined ? undefined : options.cache?.get(cachedKey);
+    if (cached) {
+      raw.push(...cached.findings);
+      accepted.push(...cached.accepted);
+      continue;
+    }
     const content = await tree.readFile(entry.path, config.maxFileBytes);
     if (content.status === 'too-large') {
       raw.push(newFinding('yaml-limit', `file is ${content.size} bytes, over the ${config.maxFileBytes}-byte limit (maxFileBytes)`, at, 'file'));
