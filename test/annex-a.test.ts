@@ -29,3 +29,12 @@ describe('the shipped Annex A data', () => {
     }
   });
 });
+
+describe('docs/rules.md', () => {
+  it('is generated from the current rule catalog', async () => {
+    const { runCli, ensureBuilt } = await import('./helpers/repo');
+    ensureBuilt();
+    const table = runCli(['rules', '--format', 'markdown']).stdout;
+    expect(readFileSync(join(import.meta.dirname, '..', 'docs', 'rules.md'), 'utf8').endsWith(table)).toBe(true);
+  });
+});
