@@ -10,7 +10,7 @@ import { scaffoldFiles } from '../../core/scaffold';
 import type { GlobalOptions } from '../context';
 import { currentTime, requireFormat } from '../context';
 import { UsageError, writeOutput } from '../output';
-import { escapeMarkdown } from '../render/markdown-escape';
+import { codeSpan } from '../render/markdown-escape';
 
 /**
  * `mandate init [DIR]`: scaffolds a governance repository in DIR (created
@@ -35,9 +35,14 @@ export async function runInit(options: GlobalOptions & { dir: string }): Promise
   }
   for (const file of files) {
     const target = join(root, file.path);
-    await mkdir(dirname(target), { recursive: true });
-    // 'wx' fails rather than overwrite a file created since the check.
-    await writeFile(target, file.content, { flag: 'wx' });
+    try {
+      await mkdir(dirname(target), { recursive: true });
+      // 'wx' fails rather than overwrite a file created since the check.
+      await writeFile(target, file.content, { flag: 'wx' });
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new UsageError(`cannot write ${join(options.dir, file.path)}: ${reason}`);
+    }
   }
 
   const created = files.map((file) => file.path);
@@ -45,7 +50,7 @@ export async function runInit(options: GlobalOptions & { dir: string }): Promise
   if (format === 'json') {
     writeOutput(JSON.stringify({ apiVersion: 'mandate/v1', dir: options.dir, created }, null, 2));
   } else if (format === 'markdown') {
-    writeOutput([`Created ${created.length} files in \`${options.dir.replace(/`/g, 'ˋ')}\`:`, '', ...created.map((path) => `- ${escapeMarkdown(path)}`), '', `Next: \`${next.replace(/`/g, 'ˋ')}\``].join('\n'));
+    writeOutput([`Created ${created.length} files in ${codeSpan(options.dir)}:`, '', ...created.map((path) => `- ${codeSpan(path)}`), '', `Next: ${codeSpan(next)}`].join('\n'));
   } else {
     writeOutput(`created ${created.length} files in ${options.dir}; next: ${next}`);
   }

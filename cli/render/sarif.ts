@@ -7,7 +7,6 @@ import { OWASP_AGENTIC_RISKS } from '../../core/owasp-agentic';
 import type { RuleDefinition, RuleId } from '../../core/rule-catalog';
 import { RULES } from '../../core/rule-catalog';
 import type { ValidationResult } from '../../core/validate';
-import { escapeMarkdown } from './markdown-escape';
 
 const SARIF_SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
 
@@ -109,10 +108,10 @@ function sarifRule(rule: RuleDefinition): ReportingDescriptor {
     help: {
       text: [rule.description, rule.rationale, ...mapping, severityNote].join('\n\n'),
       markdown: [
-        `**${escapeMarkdown(rule.description)}**`,
-        escapeMarkdown(rule.rationale),
-        ...mapping.map(escapeMarkdown),
-        escapeMarkdown(severityNote),
+        `**${catalogMarkdown(rule.description)}**`,
+        catalogMarkdown(rule.rationale),
+        ...mapping.map(catalogMarkdown),
+        catalogMarkdown(severityNote),
       ].join('\n\n'),
     },
     defaultConfiguration: { level: rule.severity },
@@ -173,6 +172,15 @@ function fingerprint(finding: Finding): string {
 /** A repository-relative path as a URI reference: each segment percent-encoded, slashes kept. */
 function fileUri(file: string): string {
   return file.split('/').map(encodeURIComponent).join('/');
+}
+
+/**
+ * Catalog prose (this package's own text, not policy input) in markdown:
+ * only the characters that would turn into emphasis, code, links or HTML
+ * (`__proto__` would be bold) are escaped.
+ */
+function catalogMarkdown(text: string): string {
+  return text.replace(/[\\`*_<>[\]]/g, '\\$&');
 }
 
 /** `unknown-reference` -> `UnknownReference`, SARIF's conventional rule name shape. */
