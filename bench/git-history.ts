@@ -60,7 +60,7 @@ function catalogFileCount(model: RepositoryModel): number {
 
 const clone = (a: AgentSpec): AgentSpec => structuredClone(a);
 
-/** An earlier state of `agent`: one or two small edits of the kind people make. Returns the summary of the forward change. */
+/** An earlier state of `agent`: one small edit of the kind people make, and the summary of the forward change. */
 function olderVariant(rng: Rng, agent: AgentSpec, toolsById: Map<string, ToolSpec>): { older: AgentSpec; summary: string } {
   const older = clone(agent);
   const perms = older.permissions;

@@ -200,9 +200,10 @@ async function benchMain(argv: string[]): Promise<void> {
     for (const n of sizes) {
       const r = results.get(n) as { parse: Best; validate: Best; files: number };
       const v = r.validate.info;
+      const count = (x: unknown): string => (typeof x === 'number' ? formatCount(x) : String(x));
       console.log(
-        `${formatCount(n)} agents: ${formatCount(r.files)} governance files; validate found ${String(v.findings)} findings ` +
-          `(${String(v.errors)} errors, ${String(v.warnings)} warnings, ${String(v.waived)} waived); ` +
+        `${formatCount(n)} agents: ${formatCount(r.files)} governance files; validate found ${count(v.findings)} findings ` +
+          `(${count(v.errors)} errors, ${count(v.warnings)} warnings, ${count(v.waived)} waived); ` +
           `child wall time validate ${formatMs(r.validate.wallMs ?? 0)}, bare parse ${formatMs(r.parse.wallMs ?? 0)}`,
       );
     }
