@@ -1,23 +1,28 @@
 import { createHash } from 'node:crypto';
-import { lstat, open, readdir } from 'node:fs/promises';
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { compareStrings } from './finding';
 import type { FileContent, SourceTree, TreeEntry } from './source-tree';
 import { isYamlName } from './source-tree';
-import { compareStrings } from './finding';
 
-/** A SourceTree over a directory on disk; symlinks are reported, never followed. */
+/**
+ * A SourceTree over a directory on disk; symlinks are reported, never followed.
+ * It reads synchronously: for thousands of small files a blocking read is
+ * several times faster than a promise round trip per file, and nothing else
+ * runs while a command loads its repository.
+ */
 export function fileSystemTree(root: string): SourceTree {
   return {
     async listGovernanceFiles(roots) {
       const entries: TreeEntry[] = [];
       const missingRoots: string[] = [];
       for (const governanceRoot of roots) {
-        const stats = await lstat(join(root, governanceRoot)).catch(() => undefined);
+        const stats = lstatQuietly(join(root, governanceRoot));
         if (!stats?.isDirectory()) {
           missingRoots.push(governanceRoot);
           continue;
         }
-        await walk(root, governanceRoot.replace(/\/+$/, ''), entries);
+        walk(root, governanceRoot.replace(/\/+$/, ''), entries);
       }
       entries.sort((a, b) => compareStrings(a.path, b.path));
       return { entries, missingRoots };
@@ -28,10 +33,23 @@ export function fileSystemTree(root: string): SourceTree {
   };
 }
 
-async function walk(root: string, start: string, entries: TreeEntry[]): Promise<void> {
+function lstatQuietly(path: string) {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function walk(root: string, start: string, entries: TreeEntry[]): void {
   const pending = [start];
   for (let directory = pending.pop(); directory !== undefined; directory = pending.pop()) {
-    const children = await readdir(join(root, directory), { withFileTypes: true }).catch(() => []);
+    let children;
+    try {
+      children = readdirSync(join(root, directory), { withFileTypes: true });
+    } catch {
+      continue;
+    }
     for (const child of children) {
       const path = `${directory}/${child.name}`;
       if (child.isSymbolicLink()) {
@@ -45,32 +63,35 @@ async function walk(root: string, start: string, entries: TreeEntry[]): Promise<
   }
 }
 
-async function readBounded(path: string, maxBytes: number): Promise<FileContent> {
-  const stats = await lstat(path).catch((error: NodeJS.ErrnoException) => error);
-  if (stats instanceof Error) {
-    return stats.code === 'ENOENT' ? { status: 'missing' } : { status: 'unreadable', reason: stats.code ?? stats.message };
-  }
-  if (stats.isSymbolicLink()) return { status: 'unreadable', reason: 'it is a symlink (never followed)' };
-  if (!stats.isFile()) return { status: 'unreadable', reason: 'it is not a regular file' };
-  if (stats.size > maxBytes) return { status: 'too-large', size: stats.size };
+/** Reads a regular file of at most `maxBytes`, refusing symlinks and anything else without opening it. */
+function readBounded(path: string, maxBytes: number): FileContent {
+  let descriptor: number;
   try {
-    const handle = await open(path, 'r');
-    try {
-      const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
-      let length = 0;
-      for (;;) {
-        const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-        if (bytesRead === 0) break;
-        length += bytesRead;
-        if (length > maxBytes) return { status: 'too-large', size: length };
-      }
-      const bytes = buffer.subarray(0, length);
-      return { status: 'ok', bytes, id: gitBlobId(bytes) };
-    } finally {
-      await handle.close();
+    const link = lstatSync(path);
+    if (link.isSymbolicLink()) return { status: 'unreadable', reason: 'it is a symlink (never followed)' };
+    if (!link.isFile()) return { status: 'unreadable', reason: 'it is not a regular file' };
+    if (link.size > maxBytes) return { status: 'too-large', size: link.size };
+    descriptor = openSync(path, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? { status: 'missing' } : { status: 'unreadable', reason: code ?? 'cannot open' };
+  }
+  try {
+    const size = fstatSync(descriptor).size;
+    if (size > maxBytes) return { status: 'too-large', size };
+    const buffer = Buffer.allocUnsafe(size + 1);
+    let length = 0;
+    for (let read = -1; read !== 0 && length <= maxBytes; length += read) {
+      if (length === buffer.length) return { status: 'too-large', size: length };
+      read = readSync(descriptor, buffer, length, buffer.length - length, null);
     }
+    if (length > maxBytes) return { status: 'too-large', size: length };
+    const bytes = buffer.subarray(0, length);
+    return { status: 'ok', bytes, id: gitBlobId(bytes) };
   } catch (error) {
     return { status: 'unreadable', reason: (error as NodeJS.ErrnoException).code ?? 'read failed' };
+  } finally {
+    closeSync(descriptor);
   }
 }
 

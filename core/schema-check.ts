@@ -1,22 +1,10 @@
-import Ajv2020 from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
-import agentSchema from '../schema/agent.schema.json';
-import applicabilitySchema from '../schema/applicability.schema.json';
-import approvalRuleSchema from '../schema/approvalrule.schema.json';
-import commonSchema from '../schema/common.schema.json';
-import configSchema from '../schema/config.schema.json';
-import controlCatalogSchema from '../schema/controlcatalog.schema.json';
-import dataClassSchema from '../schema/dataclass.schema.json';
-import guardrailSchema from '../schema/guardrail.schema.json';
-import personSchema from '../schema/person.schema.json';
-import scenarioSchema from '../schema/scenario.schema.json';
-import teamSchema from '../schema/team.schema.json';
-import toolSchema from '../schema/tool.schema.json';
 import type { Finding } from './finding';
 import { closestName } from './spelling';
 import { newFinding } from './rule-catalog';
 import type { ParsedDocument, PathSegment } from './yaml-safe';
+import type { DocumentKind } from './schema-validators';
+import { compileValidators } from './schema-validators';
 
 /** Kinds of governance documents that live under the roots. */
 export const GOVERNANCE_KINDS = [
@@ -26,44 +14,17 @@ export const GOVERNANCE_KINDS = [
 /** A kind of governance document (FORMAT.md, Kinds). */
 export type GovernanceKind = (typeof GOVERNANCE_KINDS)[number];
 
-/** Every kind a mandate/v1 document may have, including mandate.yaml and scenarios. */
-export type DocumentKind = GovernanceKind | 'Config' | 'Scenario';
+export type { DocumentKind };
 
 /** Where a document was found, which decides the kinds it may have. */
 export type DocumentPlace = 'roots' | 'config' | 'scenarios';
-
-const SCHEMAS: Record<DocumentKind, object> = {
-  Agent: agentSchema,
-  Tool: toolSchema,
-  DataClass: dataClassSchema,
-  Person: personSchema,
-  Team: teamSchema,
-  Guardrail: guardrailSchema,
-  ApprovalRule: approvalRuleSchema,
-  ControlCatalog: controlCatalogSchema,
-  Applicability: applicabilitySchema,
-  Config: configSchema,
-  Scenario: scenarioSchema,
-};
-
-const ALL_KINDS = Object.keys(SCHEMAS) as DocumentKind[];
 
 let compiled: Map<DocumentKind, ValidateFunction> | undefined;
 
 /** The compiled validators, built once per process on first use. */
 function validators(): Map<DocumentKind, ValidateFunction> {
-  if (compiled) return compiled;
-  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, verbose: true, allowUnionTypes: true });
-  addFormats(ajv, ['date', 'email', 'uri']);
-  ajv.addKeyword({ keyword: 'x-message', schemaType: 'string' });
-  ajv.addSchema(commonSchema);
-  compiled = new Map(ALL_KINDS.map((kind) => [kind, ajv.compile(SCHEMAS[kind])]));
+  compiled ??= compileValidators();
   return compiled;
-}
-
-/** The JSON Schema of a kind, as shipped in `schema/`. */
-export function schemaOf(kind: DocumentKind): object {
-  return SCHEMAS[kind];
 }
 
 /** Checks a document's shape against its kind's schema; findings point at the offending node. */
@@ -83,7 +44,7 @@ export function checkDocumentShape(document: ParsedDocument, place: DocumentPlac
   if (!('kind' in record)) return fail('missing required field `kind`');
   const kind = record.kind;
   const allowed = kindsFor(place);
-  if (typeof kind !== 'string' || !(ALL_KINDS as string[]).includes(kind)) {
+  if (typeof kind !== 'string' || !validators().has(kind as DocumentKind)) {
     return fail(`\`kind\` must be one of ${allowed.join(', ')}; got ${describeValue(kind)}`, ['kind']);
   }
   if (!(allowed as string[]).includes(kind)) return fail(misplacedKindMessage(kind as DocumentKind, place), ['kind']);

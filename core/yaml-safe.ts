@@ -95,8 +95,16 @@ export function parseGovernanceFile(file: string, bytes: Uint8Array, limits: Par
   return { file, documents: parsed, findings };
 }
 
+/** Source offsets of a converted map's keys and values, or a list's items. */
+interface ContainerOffsets {
+  keys?: string[];
+  keyOffsets?: number[];
+  valueOffsets: number[];
+}
+
 interface ConversionState {
   document: Document.Parsed;
+  offsets: WeakMap<object, ContainerOffsets>;
   findings: Finding[];
   aliases: number;
   aliasNodes: number;
@@ -127,13 +135,17 @@ function convertDocument(
   if (findings.length > 0) return { findings };
   if (document.contents === null || isEmptyScalar(document.contents)) return { findings };
   const state: ConversionState = {
-    document, findings, aliases: 0, aliasNodes: 0, aliasDepth: 0, overLimit: false, rejected: false, at, limits,
+    document, offsets: new WeakMap(), findings, aliases: 0, aliasNodes: 0, aliasDepth: 0, overLimit: false, rejected: false, at, limits,
   };
   const value = convertNode(document.contents, state, 1);
   const subject = subjectOf(value);
   for (const finding of findings) finding.subject = subject;
+  // Positions come from a compact offset index, not the YAML syntax tree, so
+  // the tree can be collected as soon as the document is converted.
+  const rootOffset = document.contents.range?.[0] ?? 0;
+  const offsets = state.offsets;
   const positionOf = (path: readonly PathSegment[], part: 'key' | 'value' = 'value'): SourcePosition =>
-    locate(document, path, part, at);
+    at(locate(value, offsets, rootOffset, path, part));
   return {
     findings,
     document: { file, index, value, rejected: state.rejected, position: positionOf },
@@ -158,7 +170,12 @@ function convertNode(node: YamlNode | null | undefined, state: ConversionState, 
   if (depth > state.limits.maxDepth) {
     return reportLimit(state, node, `nesting is deeper than ${state.limits.maxDepth} levels`);
   }
-  if (isSeq(node)) return node.items.map((item) => convertNode(item as YamlNode, state, depth + 1));
+  if (isSeq(node)) {
+    const items = node.items as YamlNode[];
+    const list = items.map((item) => convertNode(item, state, depth + 1));
+    state.offsets.set(list, { valueOffsets: items.map((item) => item?.range?.[0] ?? node.range?.[0] ?? 0) });
+    return list;
+  }
   if (isMap(node)) return convertMap(node.items as Pair<YamlNode, YamlNode>[], state, depth);
   return null;
 }
@@ -190,6 +207,8 @@ function convertScalar(node: YamlNode & { value: unknown; source?: string }, sta
 
 function convertMap(pairs: Pair<YamlNode, YamlNode>[], state: ConversionState, depth: number): Record<string, unknown> {
   const result: Record<string, unknown> = {};
+  const offsets: Required<ContainerOffsets> = { keys: [], keyOffsets: [], valueOffsets: [] };
+  state.offsets.set(result, offsets);
   const seen = new Map<string, YamlNode>();
   for (const pair of pairs) {
     const keyNode = pair.key;
@@ -213,6 +232,10 @@ function convertMap(pairs: Pair<YamlNode, YamlNode>[], state: ConversionState, d
       continue;
     }
     seen.set(key, keyNode);
+    const keyOffset = keyNode.range?.[0] ?? 0;
+    offsets.keys.push(key);
+    offsets.keyOffsets.push(keyOffset);
+    offsets.valueOffsets.push(pair.value?.range?.[0] ?? keyOffset);
     result[key] = convertNode(pair.value, state, depth + 1);
   }
   return result;
@@ -239,30 +262,24 @@ export function subjectOf(value: unknown): string {
 }
 
 function locate(
-  document: Document.Parsed,
+  root: unknown,
+  offsets: WeakMap<object, ContainerOffsets>,
+  rootOffset: number,
   path: readonly PathSegment[],
   part: 'key' | 'value',
-  at: (offset: number) => SourcePosition,
-): SourcePosition {
-  let node: YamlNode | null | undefined = document.contents;
-  let keyNode: YamlNode | null | undefined = null;
+): number {
+  let node = root;
+  let valueOffset = rootOffset;
+  let keyOffset: number | undefined;
   for (const segment of path) {
-    if (isAlias(node)) node = node.resolve(document);
-    let next: YamlNode | null | undefined;
-    let nextKey: YamlNode | null | undefined = null;
-    if (typeof segment === 'number' && isSeq(node)) {
-      next = node.items[segment] as YamlNode | undefined;
-    } else if (typeof segment === 'string' && isMap(node)) {
-      const pair: Pair<YamlNode, YamlNode> | undefined = (node.items as Pair<YamlNode, YamlNode>[]).find(
-        (candidate) => isScalar(candidate.key) && candidate.key.value === segment,
-      );
-      next = pair?.value;
-      nextKey = pair?.key;
-    }
-    if (next === undefined && nextKey === null) break;
-    keyNode = nextKey;
-    node = next ?? nextKey;
+    const container = typeof node === 'object' && node !== null ? offsets.get(node) : undefined;
+    if (!container) break;
+    const index = container.keys ? container.keys.indexOf(String(segment)) : typeof segment === 'number' ? segment : -1;
+    const offset = container.valueOffsets[index];
+    if (offset === undefined) break;
+    keyOffset = container.keyOffsets?.[index];
+    valueOffset = offset;
+    node = (node as Record<string, unknown>)[String(segment)];
   }
-  const target = part === 'key' && keyNode ? keyNode : node;
-  return at(target?.range?.[0] ?? 0);
+  return part === 'key' && keyOffset !== undefined ? keyOffset : valueOffset;
 }
