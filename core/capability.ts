@@ -41,13 +41,18 @@ export function computeCapabilities(model: Model): Map<string, Capability> {
     const done = closed.get(agentId);
     if (done) return done;
     const base = own.get(agentId)!;
+    const delegates = model.agents.get(agentId)!.doc.delegatesTo ?? [];
+    if (delegates.length === 0) {
+      closed.set(agentId, base);
+      return base;
+    }
     const result: Capability = {
       agent: agentId,
       entries: new Map([...base.entries].map(([key, entry]) => [key, { ...entry, via: [...entry.via] }])),
       untrustedExposure: base.untrustedExposure,
     };
     visiting.add(agentId);
-    for (const delegateId of model.agents.get(agentId)!.doc.delegatesTo ?? []) {
+    for (const delegateId of delegates) {
       const delegate = model.agents.get(delegateId);
       if (!delegate || visiting.has(delegateId)) continue;
       if (delegate.doc.status === 'suspended' || delegate.doc.status === 'retired') continue;
@@ -82,7 +87,7 @@ function ownCapability(model: Model, agent: AgentDoc): Capability {
     if (tool.vetting?.status === 'rejected') continue;
     for (const action of grant.actions) {
       if (denies.some((deny) => deny.tool === grant.tool && deny.actions.includes(action))) continue;
-      const selecting = guardrails.filter((guardrail) => guardrailSelects(model, guardrail, agent, tool, action));
+      const selecting = guardrails.filter((guardrail) => guardrailSelects(guardrail, agent, grant.tool, action));
       if (selecting.some((guardrail) => guardrail.located.doc.require.forbid)) continue;
       const gated = grant.gated || selecting.some((guardrail) => guardrail.located.doc.require.approval === 'required');
       const key = pairKey(grant.tool, action);

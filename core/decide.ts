@@ -1,11 +1,12 @@
 import type { DayNumber } from './dates';
+import { formatDay } from './dates';
 import type { AgentDoc, RateLimit, ToolDoc } from './documents';
 import { perHour } from './documents';
 import { compareStrings } from './finding';
 import type { SourcePosition } from './finding';
 import type { CompiledGuardrail } from './guardrail-match';
 import { compiledGuardrails, guardrailSelects } from './guardrail-match';
-import { compileResourcePattern, isCanonicalResource } from './globs';
+import { compileResourcePattern, coversEveryResource, isCanonicalResource } from './globs';
 import type { DenyEntry, Grant, Model } from './model';
 
 /** One agent call to decide (FORMAT.md, Meaning): resources are literal strings. */
@@ -36,15 +37,22 @@ export type Decision =
 /** The three decision values. */
 export type DecisionValue = Decision['decision'];
 
+/** Resource patterns compiled for matching calls. */
+interface ResourceMatcher {
+  /** Whether the patterns cover every resource (absent, or `**` among them); only these match a call without a resource. */
+  everyResource: boolean;
+  /** One anchored matcher per pattern; empty when `everyResource`. */
+  patterns: RegExp[];
+}
+
 interface CompiledGrant {
   grant: Grant;
-  /** Resource matchers; undefined covers every resource. */
-  matchers?: RegExp[];
+  matcher: ResourceMatcher;
 }
 
 interface CompiledDeny {
   deny: DenyEntry;
-  matchers?: RegExp[];
+  matcher: ResourceMatcher;
 }
 
 interface ActionIndex {
@@ -73,50 +81,62 @@ const indexes = new WeakMap<Model, DecisionIndex>();
 export function decisionIndex(model: Model): DecisionIndex {
   const cached = indexes.get(model);
   if (cached) return cached;
-  const matcherCache = new Map<string, RegExp>();
-  const compile = (resources: string[] | undefined): RegExp[] | undefined =>
-    resources?.map((pattern) => {
-      let matcher = matcherCache.get(pattern);
-      if (!matcher) {
-        matcher = compileResourcePattern(pattern);
-        matcherCache.set(pattern, matcher);
-      }
-      return matcher;
-    });
-  const guardrails = compiledGuardrails(model);
+  const patternCache = new Map<string, RegExp>();
+  const compile = (resources: string[] | undefined): ResourceMatcher => {
+    if (coversEveryResource(resources)) return { everyResource: true, patterns: [] };
+    return {
+      everyResource: false,
+      patterns: resources!.map((pattern) => {
+        let compiled = patternCache.get(pattern);
+        if (!compiled) {
+          compiled = compileResourcePattern(pattern);
+          patternCache.set(pattern, compiled);
+        }
+        return compiled;
+      }),
+    };
+  };
   const agents = new Map<string, AgentIndex>();
   const names = new Map<string, string>();
   for (const { doc: agent } of model.agents.values()) {
-    const actions = new Map<string, ActionIndex>();
-    const slot = (tool: string, action: string): ActionIndex => {
-      const key = `${tool}\u0000${action}`;
-      let entry = actions.get(key);
-      if (!entry) {
-        const toolDoc = model.tools.get(tool)!.doc;
-        const selecting = guardrails.filter((guardrail) => guardrailSelects(model, guardrail, agent, toolDoc, action));
-        entry = {
-          grants: [],
-          denies: [],
-          forbiddenBy: firstByPosition(selecting.filter((guardrail) => guardrail.located.doc.require.forbid)),
-          gatedBy: firstByPosition(selecting.filter((guardrail) => guardrail.located.doc.require.approval === 'required')),
-        };
-        actions.set(key, entry);
-      }
-      return entry;
-    };
+    const agentIndex: AgentIndex = { agent, actions: new Map() };
     for (const grant of model.grants.get(agent.id) ?? []) {
-      for (const action of grant.actions) slot(grant.tool, action).grants.push({ grant, matchers: compile(grant.resources) });
+      const matcher = compile(grant.resources);
+      for (const action of grant.actions) actionSlot(model, agentIndex, grant.tool, action).grants.push({ grant, matcher });
     }
     for (const deny of model.denies.get(agent.id) ?? []) {
-      for (const action of deny.actions) slot(deny.tool, action).denies.push({ deny, matchers: compile(deny.resources) });
+      const matcher = compile(deny.resources);
+      for (const action of deny.actions) actionSlot(model, agentIndex, deny.tool, action).denies.push({ deny, matcher });
     }
-    agents.set(agent.id, { agent, actions });
+    agents.set(agent.id, agentIndex);
     for (const alias of agent.aliases ?? []) if (!names.has(alias)) names.set(alias, agent.id);
   }
   for (const id of agents.keys()) names.set(id, id);
   const index = { model, agents, names };
   indexes.set(model, index);
   return index;
+}
+
+/**
+ * The per-(tool, action) entry of an agent, created on first use: at build
+ * time for every action the agent's grants and denies reach, and at decision
+ * time for any other declared action, so that a forbidding or gating
+ * guardrail applies to actions the agent was never granted too (step 3).
+ */
+function actionSlot(model: Model, agentIndex: AgentIndex, tool: string, action: string): ActionIndex {
+  const key = `${tool}\u0000${action}`;
+  let entry = agentIndex.actions.get(key);
+  if (!entry) {
+    const selecting = compiledGuardrails(model).filter((guardrail) => guardrailSelects(guardrail, agentIndex.agent, tool, action));
+    entry = {
+      grants: [],
+      denies: [],
+      forbiddenBy: firstByPosition(selecting.filter((guardrail) => guardrail.located.doc.require.forbid)),
+      gatedBy: firstByPosition(selecting.filter((guardrail) => guardrail.located.doc.require.approval === 'required')),
+    };
+    agentIndex.actions.set(key, entry);
+  }
+  return entry;
 }
 
 function firstByPosition(guardrails: CompiledGuardrail[]): CompiledGuardrail | undefined {
@@ -150,10 +170,8 @@ export function decide(index: DecisionIndex, call: Call, day: DayNumber): Decisi
   if (call.resource !== undefined && !isCanonicalResource(call.resource)) {
     return { decision: 'deny', reason: `non-canonical resource '${call.resource}'` };
   }
-  const slot = agentIndex.actions.get(`${call.tool}\u0000${call.action}`);
-  const noGrant: Decision = { decision: 'deny', reason: `no grant for ${call.tool} ${call.action}${call.resource === undefined ? '' : ` on ${call.resource}`}` };
-  if (!slot) return noGrant;
-  const denied = slot.denies.find(({ matchers }) => covers(matchers, call.resource));
+  const slot = actionSlot(model, agentIndex, call.tool, call.action);
+  const denied = slot.denies.find(({ matcher }) => covers(matcher, call.resource));
   if (denied) {
     const source = at(denied.deny.position);
     return { decision: 'deny', reason: `denied by deny entry at ${source.file}:${source.line}`, deny: source };
@@ -164,9 +182,13 @@ export function decide(index: DecisionIndex, call: Call, day: DayNumber): Decisi
   }
   const ungated: Grant[] = [];
   const gated: Grant[] = [];
-  for (const { grant, matchers } of slot.grants) {
-    if (grant.expires !== undefined && grant.expires < day) continue;
-    if (!covers(matchers, call.resource)) continue;
+  let expired: Grant | undefined;
+  for (const { grant, matcher } of slot.grants) {
+    if (!covers(matcher, call.resource)) continue;
+    if (grant.expires !== undefined && grant.expires < day) {
+      if (!expired || grant.expires > expired.expires!) expired = grant;
+      continue;
+    }
     (grant.gated ? gated : ungated).push(grant);
   }
   if (ungated.length > 0) {
@@ -183,18 +205,34 @@ export function decide(index: DecisionIndex, call: Call, day: DayNumber): Decisi
     const source = at(grant.position);
     return { decision: 'approval', reason: `approval gate on ${source.file}:${source.line}`, grant: source, ...withRate(rateLimit) };
   }
-  return noGrant;
+  return { decision: 'deny', reason: noGrantReason(call, slot, expired, day) };
+}
+
+/** `no grant for TOOL ACTION [on RESOURCE]`, with a hint at why: an expired grant, or where the grants do reach. */
+function noGrantReason(call: Call, slot: ActionIndex, expired: Grant | undefined, day: DayNumber): string {
+  const base = `no grant for ${call.tool} ${call.action}${call.resource === undefined ? '' : ` on ${call.resource}`}`;
+  if (expired) {
+    const source = at(expired.position);
+    return `${base} (the grant at ${source.file}:${source.line} expired on ${formatDay(expired.expires!)})`;
+  }
+  const live = slot.grants.filter(({ grant }) => grant.expires === undefined || grant.expires >= day);
+  if (live.length === 0) return base;
+  const reached = [...new Set(live.flatMap(({ grant }) => grant.resources ?? []))];
+  const shown = reached.slice(0, 5).join(', ') + (reached.length > 5 ? `, and ${reached.length - 5} more` : '');
+  return call.resource === undefined
+    ? `${base} (the call names no resource; its grants cover only ${shown})`
+    : `${base} (its grants cover only ${shown})`;
 }
 
 function withRate(rateLimit: RateLimit | undefined): { rateLimit?: RateLimit } {
   return rateLimit ? { rateLimit } : {};
 }
 
-/** Whether patterns (undefined: every resource) cover a call's resource; a call without one needs every resource. */
-function covers(matchers: RegExp[] | undefined, resource: string | undefined): boolean {
-  if (matchers === undefined) return true;
+/** Whether compiled patterns cover a call's resource; a call without one needs patterns that cover every resource. */
+function covers(matcher: ResourceMatcher, resource: string | undefined): boolean {
+  if (matcher.everyResource) return true;
   if (resource === undefined) return false;
-  return matchers.some((matcher) => matcher.test(resource));
+  return matcher.patterns.some((pattern) => pattern.test(resource));
 }
 
 /** The grant with the highest per-hour limit (no limit beats any), ties first by file then line. */

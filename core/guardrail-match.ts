@@ -1,20 +1,15 @@
-import type { AgentDoc, Effect, GuardrailDoc, Sensitivity, ToolDoc } from './documents';
+import type { AgentDoc, Effect, GuardrailDoc, Sensitivity } from './documents';
 import { expandActionPattern } from './globs';
 import type { Located, Model } from './model';
 
 /** A guardrail with its selectors prepared for fast repeated matching. */
 export interface CompiledGuardrail {
   located: Located<GuardrailDoc>;
-  effects?: Set<Effect>;
-  tools?: Set<string>;
-  /** Declared actions its `actions` globs reach, per tool. */
-  actionsByTool?: Map<string, Set<string>>;
-  dataClasses?: Set<string>;
-  sensitivity?: Set<Sensitivity>;
+  /** `tool\0action` of every declared action its tool- and action-level selectors match. */
+  pairs: Set<string>;
   riskTiers?: Set<string>;
   agents?: Set<string>;
   teams?: Set<string>;
-  toolTypes?: Set<string>;
 }
 
 const compiledByModel = new WeakMap<Model, CompiledGuardrail[]>();
@@ -29,52 +24,47 @@ export function compiledGuardrails(model: Model): CompiledGuardrail[] {
   return compiled;
 }
 
+/**
+ * Evaluates the selectors that depend only on the tool action (tools, toolTypes,
+ * actions, effects, dataClasses, sensitivity) once over every declared action,
+ * so matching a call or a grant is two set look-ups.
+ */
 function compileGuardrail(model: Model, located: Located<GuardrailDoc>): CompiledGuardrail {
   const { match } = located.doc;
   const set = <T>(values: T[] | undefined): Set<T> | undefined => (values ? new Set(values) : undefined);
-  let actionsByTool: Map<string, Set<string>> | undefined;
-  if (match.actions) {
-    actionsByTool = new Map();
-    const tools = match.tools ?? [...model.tools.keys()];
-    for (const toolId of tools) {
-      const declared = Object.keys(model.tools.get(toolId)?.doc.actions ?? {});
-      const reached = new Set(match.actions.flatMap((pattern) => expandActionPattern(pattern, declared)));
-      actionsByTool.set(toolId, reached);
+  const tools = set(match.tools);
+  const toolTypes = set<string>(match.toolTypes);
+  const effects = set<Effect>(match.effects);
+  const dataClasses = set(match.dataClasses);
+  const sensitivity = set<Sensitivity>(match.sensitivity);
+  const pairs = new Set<string>();
+  for (const { doc: tool } of model.tools.values()) {
+    if (tools && !tools.has(tool.id)) continue;
+    if (toolTypes && !toolTypes.has(tool.type)) continue;
+    const declared = Object.keys(tool.actions);
+    const reached = match.actions ? new Set(match.actions.flatMap((pattern) => expandActionPattern(pattern, declared))) : undefined;
+    for (const action of declared) {
+      if (reached && !reached.has(action)) continue;
+      const definition = tool.actions[action]!;
+      if (effects && !effects.has(definition.effect)) continue;
+      const data = definition.data ?? [];
+      if (dataClasses && !data.some((dataClass) => dataClasses.has(dataClass))) continue;
+      if (sensitivity && !data.some((dataClass) => touches(model, dataClass, sensitivity))) continue;
+      pairs.add(`${tool.id}\u0000${action}`);
     }
   }
-  return {
-    located,
-    effects: set(match.effects),
-    tools: set(match.tools),
-    actionsByTool,
-    dataClasses: set(match.dataClasses),
-    sensitivity: set(match.sensitivity),
-    riskTiers: set(match.riskTiers),
-    agents: set(match.agents),
-    teams: set(match.teams),
-    toolTypes: set(match.toolTypes),
-  };
+  return { located, pairs, riskTiers: set(match.riskTiers), agents: set(match.agents), teams: set(match.teams) };
+}
+
+function touches(model: Model, dataClass: string, sensitivity: Set<Sensitivity>): boolean {
+  const level = model.dataClasses.get(dataClass)?.doc.sensitivity;
+  return level !== undefined && sensitivity.has(level);
 }
 
 /** Whether every selector a guardrail gives matches this agent calling this tool action. */
-export function guardrailSelects(model: Model, guardrail: CompiledGuardrail, agent: AgentDoc, tool: ToolDoc, action: string): boolean {
+export function guardrailSelects(guardrail: CompiledGuardrail, agent: AgentDoc, tool: string, action: string): boolean {
   if (guardrail.agents && !guardrail.agents.has(agent.id)) return false;
   if (guardrail.teams && (agent.team === undefined || !guardrail.teams.has(agent.team))) return false;
   if (guardrail.riskTiers && !guardrail.riskTiers.has(agent.riskTier)) return false;
-  if (guardrail.tools && !guardrail.tools.has(tool.id)) return false;
-  if (guardrail.toolTypes && !guardrail.toolTypes.has(tool.type)) return false;
-  if (guardrail.actionsByTool && !guardrail.actionsByTool.get(tool.id)?.has(action)) return false;
-  const definition = tool.actions[action];
-  if (!definition) return false;
-  if (guardrail.effects && !guardrail.effects.has(definition.effect)) return false;
-  const data = definition.data ?? [];
-  if (guardrail.dataClasses && !data.some((dataClass) => guardrail.dataClasses!.has(dataClass))) return false;
-  if (guardrail.sensitivity) {
-    const touched = data.some((dataClass) => {
-      const sensitivity = model.dataClasses.get(dataClass)?.doc.sensitivity;
-      return sensitivity !== undefined && guardrail.sensitivity!.has(sensitivity);
-    });
-    if (!touched) return false;
-  }
-  return true;
+  return guardrail.pairs.has(`${tool}\u0000${action}`);
 }

@@ -133,6 +133,8 @@ function controlIdsOf(model: Model): Set<string> {
 /** Resolves references kind by kind, expanding action patterns into grants and denies on the way. */
 class ReferenceChecker {
   private readonly actionsOfTool = new Map<string, string[]>();
+  /** Expansions of action patterns per tool: repositories repeat the same few patterns thousands of times. */
+  private readonly expansions = new Map<string, string[]>();
 
   constructor(private readonly model: Model, private readonly findings: Finding[]) {}
 
@@ -255,7 +257,12 @@ class ReferenceChecker {
     const named = new Set<string>();
     const viaGlob = new Set<string>();
     patterns.forEach((pattern, index) => {
-      const matched = expandActionPattern(pattern, declared);
+      const key = `${tool}\u0000${pattern}`;
+      let matched = this.expansions.get(key);
+      if (!matched) {
+        matched = expandActionPattern(pattern, declared);
+        this.expansions.set(key, matched);
+      }
       if (matched.length === 0) {
         const suggestion = isActionGlob(pattern) ? undefined : closestName(pattern, declared);
         const what = isActionGlob(pattern) ? `action glob \`${pattern}\` matches no action` : `action \`${pattern}\` is not declared`;
