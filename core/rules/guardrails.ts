@@ -1,7 +1,6 @@
 import { perHour } from '../documents';
-import type { AgentDoc, GuardrailRequire } from '../documents';
+import type { GuardrailRequire } from '../documents';
 import type { Finding } from '../finding';
-import type { CompiledGuardrail } from '../guardrail-match';
 import { compiledGuardrails, guardrailSelects } from '../guardrail-match';
 import type { Grant, Model } from '../model';
 import { isExpired } from '../model';
@@ -16,7 +15,7 @@ export function checkGuardrails(model: Model): Finding[] {
     for (const grant of model.grants.get(agent.id) ?? []) {
       if (isExpired(grant, model.today)) continue;
       for (const guardrail of guardrails) {
-        const selected = selectedActions(model, guardrail, agent, grant);
+        const selected = grant.actions.filter((action) => guardrailSelects(guardrail, agent, grant.tool, action));
         if (selected.length === 0) continue;
         const broken = brokenRequirements(model, guardrail.located.doc.require, grant);
         if (broken.length === 0) continue;
@@ -35,11 +34,6 @@ export function checkGuardrails(model: Model): Finding[] {
     }
   }
   return findings;
-}
-
-function selectedActions(model: Model, guardrail: CompiledGuardrail, agent: AgentDoc, grant: Grant): string[] {
-  const tool = model.tools.get(grant.tool)!.doc;
-  return grant.actions.filter((action) => guardrailSelects(model, guardrail, agent, tool, action));
 }
 
 function brokenRequirements(model: Model, require: GuardrailRequire, grant: Grant): string[] {
