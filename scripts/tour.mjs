@@ -2,7 +2,8 @@
 // (policies/ and controls/ in this checkout). The demo is pinned to the date the
 // example was written for, so its review dates and expiries read the same every day.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { createDemoRepository } from './demo-repo.mjs';
 
 const cli = new URL('../dist/cli.js', import.meta.url).pathname;
 if (!existsSync(cli)) {
@@ -26,6 +27,17 @@ const validateStatus = step('Validate the governance repository', ['validate'],
   'Schema, references, every built-in rule and the organisation\'s guardrails. Waived findings are accepted risks with an approver and an expiry.');
 step('The rule catalog, mapped to ISO/IEC 42001 Annex A and the OWASP agentic top 10', ['rules'],
   'Severities are configurable per rule in mandate.yaml, except the rules that keep the model sound.');
+
+const demo = createDemoRepository();
+try {
+  console.log(`\n${bold('A pull request')}: a copy of the example in ${demo}, with a branch widen-refunds that widens`);
+  console.log('refunds-bot\'s ticket access, drops the approval gate on refunds and makes Zendesk comments public.');
+  step('What the pull request does to what agents can do, and who must approve it',
+    ['diff', '--repo', demo, '--base', 'main', '--head', 'widen-refunds'],
+    'Changes are semantic (resources widened, gate removed, action reclassified), indirect effects included; approvals come from the base branch. Exit 1: the head introduces error findings.');
+} finally {
+  rmSync(demo, { recursive: true, force: true });
+}
 
 console.log(`\n${bold('Next')}
   mandate validate --format sarif > mandate.sarif   # GitHub code scanning
