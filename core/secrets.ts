@@ -58,6 +58,7 @@ const TOKEN_CHAR = new Uint8Array(128);
 const ALNUM = new Uint8Array(128);
 /** [0-9a-fA-F]. */
 const HEX = new Uint8Array(128);
+
 /** Candidate characters that split words: [-_/+=]. */
 const SEPARATOR = new Uint8Array(128);
 for (let c = 0; c < 128; c++) {
@@ -88,10 +89,14 @@ for (let c = 0; c < 128; c++) {
 /** Shared scratch counter for entropy, indexed by code unit; all zero between calls. */
 const COUNTS = new Int32Array(128);
 
-function isAlnumAt(text: string, i: number): boolean {
-  if (i < 0 || i >= text.length) return false;
-  const c = text.charCodeAt(i);
-  return c < 128 && ALNUM[c] === 1;
+/**
+ * Whether a shape may start at `i`: not right after a letter or digit,
+ * unless that character ends the previous match (redaction removes it).
+ */
+function startsWord(text: string, i: number, lastEnd: number): boolean {
+  if (i === 0 || i === lastEnd) return true;
+  const c = text.charCodeAt(i - 1);
+  return c >= 128 || ALNUM[c] === 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -100,7 +105,7 @@ function isAlnumAt(text: string, i: number): boolean {
 
 const TRIGGER = /gh[pousr]_|github_pat_|sk-|xox|xapp-|hooks\.slack\.com\/|A(?:KI|SI|BI|CC)A|-----BEGIN|[Ss][Ee][Cc][Rr][Ee][Tt]/g;
 
-const GITHUB = /gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{82,251}/y;
+const GITHUB = /gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{82,}/y;
 const ANTHROPIC = /sk-ant-[A-Za-z0-9_-]{32,}/y;
 const OPENAI = /sk-(?!ant-)[A-Za-z0-9_-]{32,}/y;
 const SLACK_TOKEN = /(?:xox(?:[abprs]|e(?:\.xox[bp])?)|xapp)-[A-Za-z0-9-]{15,}/y;
@@ -122,17 +127,27 @@ export function findSecrets(text: string): SecretMatch[] {
   return mergeHighEntropy(text, specific);
 }
 
-/** `text` with every credential-shaped run replaced by `[redacted]`. */
+/**
+ * `text` with every credential-shaped run replaced by `[redacted]`.
+ *
+ * Repeated until nothing is found: shapes are judged with their neighbours
+ * (an AWS secret key must not run into more base64, a high-entropy run is
+ * measured whole), so redacting one run can expose another, e.g. the 40
+ * characters of `secret: <40 base64>/ghp_…` once the GitHub token after them
+ * is gone. Every match is at least 20 characters and `[redacted]` is 10, so
+ * the text shrinks each round; in practice a second round finds nothing.
+ */
 export function redactSecrets(text: string): string {
-  const matches = findSecrets(text);
-  if (matches.length === 0) return text;
-  let out = '';
-  let at = 0;
-  for (const m of matches) {
-    out += text.slice(at, m.start) + REDACTED;
-    at = m.end;
+  for (let matches = findSecrets(text); matches.length > 0; matches = findSecrets(text)) {
+    let out = '';
+    let at = 0;
+    for (const m of matches) {
+      out += text.slice(at, m.start) + REDACTED;
+      at = m.end;
+    }
+    text = out + text.slice(at);
   }
-  return out + text.slice(at);
+  return text;
 }
 
 // ---------------------------------------------------------------------------
@@ -141,95 +156,119 @@ export function redactSecrets(text: string): string {
 /** The known shapes, in order and non-overlapping. */
 function findSpecific(text: string): SecretMatch[] {
   const found: SecretMatch[] = [];
-  // END markers are searched once per region: `noPemEndFrom` remembers the
-  // offset after which no END marker exists, keeping the scan linear.
-  let noPemEndFrom = Infinity;
+  noPemEndFrom = Infinity;
   let lastEnd = 0;
   TRIGGER.lastIndex = 0;
   for (let m = TRIGGER.exec(text); m !== null; m = TRIGGER.exec(text)) {
     const i = m.index;
-    let kind: SecretKind | null = null;
-    let start = i;
-    let end = -1;
-    switch (text.charCodeAt(i)) {
-      case 0x67: // g
-        if (!isAlnumAt(text, i - 1)) {
-          end = stickyEnd(GITHUB, text, i);
-          if (end >= 0 && isPlaceholder(text, i + 4, end)) end = -1;
-          kind = 'github-token';
-        }
-        break;
-      case 0x73: // s
-      case 0x53: // S
-        if (m[0] === 'sk-') {
-          if (isAlnumAt(text, i - 1)) break;
-          if (text.startsWith('sk-ant-', i)) {
-            end = stickyEnd(ANTHROPIC, text, i);
-            if (end >= 0 && isPlaceholder(text, i + 7, end)) end = -1;
-            kind = 'anthropic-key';
-          } else {
-            end = stickyEnd(OPENAI, text, i);
-            // Real keys are random base62 with - and _: demand every case and a
-            // digit, and refuse phrases (`sk-` + kebab-case words).
-            if (end >= 0 && (!hasMixedClasses(text, i + 3, end) || looksLikeWords(text, i + 3, end, false))) end = -1;
-            kind = 'openai-key';
-          }
-        } else {
-          end = stickyEnd(AWS_SECRET_LABELLED, text, i);
-          if (end >= 0) {
-            start = end - AWS_SECRET_LENGTH;
-            if (!isAwsSecretValue(text, start, end)) end = -1;
-          }
-          kind = 'aws-secret-key';
-        }
-        break;
-      case 0x78: // x
-        if (!isAlnumAt(text, i - 1)) {
-          end = stickyEnd(SLACK_TOKEN, text, i);
-          if (end >= 0 && !hasDigit(text, text.indexOf('-', i) + 1, end)) end = -1;
-          kind = 'slack-token';
-        }
-        break;
-      case 0x68: // h
-        end = stickyEnd(SLACK_WEBHOOK, text, i);
-        if (end >= 0) {
-          if (text.startsWith('https://', i - 8)) start = i - 8;
-          else if (text.startsWith('http://', i - 7)) start = i - 7;
-          if (start < lastEnd) start = i;
-        }
-        kind = 'slack-token';
-        break;
-      case 0x41: // A
-        if (!isAlnumAt(text, i - 1)) {
-          end = stickyEnd(AWS_ACCESS_KEY, text, i);
-          if (end >= 0 && isPlaceholder(text, i + 4, end)) end = -1;
-          kind = 'aws-access-key';
-        }
-        break;
-      case 0x2d: // -
-        end = stickyEnd(PEM_BEGIN, text, i);
-        if (end >= 0) {
-          let blockEnd = -1;
-          if (end < noPemEndFrom) {
-            PEM_END.lastIndex = end;
-            const e = PEM_END.exec(text);
-            if (e === null) noPemEndFrom = end;
-            else blockEnd = e.index + e[0].length;
-          }
-          end = blockEnd >= 0 ? blockEnd : endOfLine(text, end);
-        }
-        kind = 'private-key';
-        break;
-    }
-    if (kind !== null && end > start) {
-      found.push({ kind, start, end });
-      lastEnd = end;
-      TRIGGER.lastIndex = end;
+    if (shapeAt(text, i, lastEnd)) {
+      found.push({ kind: hitKind, start: hitStart, end: hitEnd });
+      lastEnd = hitEnd;
+      TRIGGER.lastIndex = hitEnd;
     } else {
       TRIGGER.lastIndex = i + 1;
     }
   }
   return found;
+}
+
+// The result of `shapeAt`, kept in module state so the scan allocates only
+// the matches it returns.
+let hitKind: SecretKind = 'high-entropy';
+let hitStart = 0;
+let hitEnd = 0;
+/** PEM END markers are searched once per region: none exists from this offset on. */
+let noPemEndFrom = Infinity;
+
+function hit(kind: SecretKind, start: number, end: number): true {
+  hitKind = kind;
+  hitStart = start;
+  hitEnd = end;
+  return true;
+}
+
+/**
+ * Whether a specific shape matches at trigger offset `i` (the previous match
+ * ended at `lastEnd`); if so its kind and offsets are in hitKind, hitStart
+ * and hitEnd.
+ */
+function shapeAt(text: string, i: number, lastEnd: number): boolean {
+  switch (text.charCodeAt(i)) {
+    case 0x67: {
+      // g
+      if (!startsWord(text, i, lastEnd)) return false;
+      const end = stickyEnd(GITHUB, text, i);
+      if (end < 0 || isPlaceholder(text, i + (text.startsWith('github_pat_', i) ? 11 : 4), end)) return false;
+      return hit('github-token', i, end);
+    }
+    case 0x73: // s
+    case 0x53: // S
+      if (!text.startsWith('sk-', i)) return awsSecretAt(text, i);
+      if (!startsWord(text, i, lastEnd)) return false;
+      if (text.startsWith('sk-ant-', i)) {
+        const end = stickyEnd(ANTHROPIC, text, i);
+        if (end < 0 || isPlaceholder(text, i + 7, end)) return false;
+        return hit('anthropic-key', i, end);
+      } else {
+        const end = stickyEnd(OPENAI, text, i);
+        // Real keys are random base62 with - and _: demand every case and a
+        // digit, and refuse phrases (`sk-` + kebab-case words).
+        if (end < 0 || !hasMixedClasses(text, i + 3, end)) return false;
+        if (looksLikeWords(text, i + 3, end, false) || isPlaceholder(text, i + 3, end)) return false;
+        return hit('openai-key', i, end);
+      }
+    case 0x78: {
+      // x
+      if (!startsWord(text, i, lastEnd)) return false;
+      const end = stickyEnd(SLACK_TOKEN, text, i);
+      if (end < 0) return false;
+      const body = text.indexOf('-', i) + 1;
+      if (!hasDigit(text, body, end) || isPlaceholder(text, body, end)) return false;
+      return hit('slack-token', i, end);
+    }
+    case 0x68: {
+      // h
+      const end = stickyEnd(SLACK_WEBHOOK, text, i);
+      if (end < 0) return false;
+      let start = i;
+      if (text.startsWith('https://', i - 8)) start = i - 8;
+      else if (text.startsWith('http://', i - 7)) start = i - 7;
+      if (start < lastEnd) start = i;
+      // Like every shape, not glued to a preceding letter or digit.
+      if (!startsWord(text, start, lastEnd)) return false;
+      return hit('slack-token', start, end);
+    }
+    case 0x41: {
+      // A
+      if (!startsWord(text, i, lastEnd)) return false;
+      const end = stickyEnd(AWS_ACCESS_KEY, text, i);
+      if (end < 0 || isPlaceholder(text, i + 4, end)) return false;
+      return hit('aws-access-key', i, end);
+    }
+    case 0x2d: {
+      // -
+      let end = stickyEnd(PEM_BEGIN, text, i);
+      if (end < 0) return false;
+      let blockEnd = -1;
+      if (end < noPemEndFrom) {
+        PEM_END.lastIndex = end;
+        const e = PEM_END.exec(text);
+        if (e === null) noPemEndFrom = end;
+        else blockEnd = e.index + e[0].length;
+      }
+      end = blockEnd >= 0 ? blockEnd : endOfLine(text, end);
+      return hit('private-key', i, end);
+    }
+  }
+  return false;
+}
+
+/** A labelled AWS secret access key: 40 random-looking base64 characters. */
+function awsSecretAt(text: string, i: number): boolean {
+  const end = stickyEnd(AWS_SECRET_LABELLED, text, i);
+  if (end < 0) return false;
+  const start = end - AWS_SECRET_LENGTH;
+  return isAwsSecretValue(text, start, end) && hit('aws-secret-key', start, end);
 }
 
 /** End offset of `re` matched exactly at `at`, or -1. */
@@ -246,11 +285,33 @@ function endOfLine(text: string, from: number): number {
   return nl;
 }
 
-/** A body of one repeated character (`xxxx…`, `0000…`) is a documentation placeholder. */
+/**
+ * A documentation placeholder such as `ghp_xxxx…`, `sk-ant-api03-xxxx…` or
+ * `xoxb-0000-0000-xxxx…`: the letters and digits of the body after the
+ * fixed prefix use at most 3 distinct characters, or one character is at
+ * least 60% of them. [start, end) is ASCII (the shape regexes ensure it).
+ */
 function isPlaceholder(text: string, start: number, end: number): boolean {
-  const first = text.charCodeAt(start);
-  for (let i = start + 1; i < end; i++) if (text.charCodeAt(i) !== first) return false;
-  return true;
+  let total = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (ALNUM[c] === 1) {
+      COUNTS[c]!++;
+      total++;
+    }
+  }
+  let distinct = 0;
+  let most = 0;
+  for (let t = 0; t < TOKEN_CODES.length; t++) {
+    const c = TOKEN_CODES[t]!;
+    const count = COUNTS[c]!;
+    if (count > 0) {
+      distinct++;
+      if (count > most) most = count;
+      COUNTS[c] = 0;
+    }
+  }
+  return distinct <= 3 || most * 5 >= total * 3;
 }
 
 function hasDigit(text: string, start: number, end: number): boolean {
@@ -273,7 +334,7 @@ function hasMixedClasses(text: string, start: number, end: number): boolean {
 
 /**
  * 40 characters after a `secret` label are an AWS secret key when they look
- * random: both cases, a digit or `/`/`+`, not hex, not words.
+ * random: both cases, a digit or `/`/`+`, and not words.
  */
 function isAwsSecretValue(text: string, start: number, end: number): boolean {
   let lower = false;
@@ -294,9 +355,7 @@ function isAwsSecretValue(text: string, start: number, end: number): boolean {
 /**
  * Walks `text` once, splitting it into candidate runs of [A-Za-z0-9+/=_-]
  * that stop at every specific match, and returns the specific matches with
- * the high-entropy runs merged in, in order. A `=` followed by another
- * candidate character ends a run (base64 only pads at the end), so
- * `KEY=value` yields `KEY=` and `value`.
+ * the high-entropy runs merged in, in order.
  */
 function mergeHighEntropy(text: string, specific: SecretMatch[]): SecretMatch[] {
   const out: SecretMatch[] = [];
@@ -310,21 +369,32 @@ function mergeHighEntropy(text: string, specific: SecretMatch[]): SecretMatch[] 
       const c = text.charCodeAt(i);
       if (c < 128 && TOKEN_CHAR[c] === 1) {
         if (runStart < 0) runStart = i;
-        else if (c !== EQ && text.charCodeAt(i - 1) === EQ) {
-          if (i - runStart >= MIN_ENTROPY_LENGTH) flushRun(text, runStart, i, out);
-          runStart = i;
-        }
       } else if (runStart >= 0) {
-        if (i - runStart >= MIN_ENTROPY_LENGTH) flushRun(text, runStart, i, out);
+        if (i - runStart >= MIN_ENTROPY_LENGTH) flushPadded(text, runStart, i, out);
         runStart = -1;
       }
     }
-    if (runStart >= 0 && limit - runStart >= MIN_ENTROPY_LENGTH) flushRun(text, runStart, limit, out);
+    if (runStart >= 0 && limit - runStart >= MIN_ENTROPY_LENGTH) flushPadded(text, runStart, limit, out);
     if (next === undefined) break;
     out.push(next);
     i = next.end;
   }
   return out;
+}
+
+/**
+ * Evaluates a run, cut after every `=` that another candidate character
+ * follows: base64 only pads at the end, so `KEY=value` is `KEY=` and `value`.
+ */
+function flushPadded(text: string, start: number, end: number, out: SecretMatch[]): void {
+  let from = start;
+  for (let i = start + 1; i < end; i++) {
+    if (text.charCodeAt(i - 1) === EQ && text.charCodeAt(i) !== EQ) {
+      flushRun(text, from, i, out);
+      from = i;
+    }
+  }
+  flushRun(text, from, end, out);
 }
 
 function flushRun(text: string, start: number, end: number, out: SecretMatch[]): void {
@@ -335,27 +405,15 @@ function flushRun(text: string, start: number, end: number, out: SecretMatch[]):
 
 /**
  * Whether [start, end) (candidate characters, `=` padding stripped) is a
- * high-entropy secret. Number words (see `isNumberWord`) are left out first,
- * so a commit URL path or a dated id is judged on its other words; what
- * remains must be 32 characters with 4.5 bits per character and must not be
- * an SRI digest or read as words. A pure hex string (dashes allowed) is
- * exempt as a digest without a special case: 17 symbols carry at most 4.09
- * bits per character.
+ * high-entropy secret: at least 32 characters with at least 4.5 bits of
+ * Shannon entropy per character, and neither an SRI digest nor text that
+ * reads as words. A pure hex string (dashes allowed) is exempt as a digest
+ * without a special case: 17 symbols carry at most 4.09 bits per character.
  */
 function isHighEntropy(text: string, start: number, end: number): boolean {
-  let kept = 0;
-  for (let i = start; i < end; i++) {
-    const we = wordEnd(text, i, end);
-    if (!isNumberWord(text, i, we)) {
-      for (let j = i; j < we; j++) COUNTS[text.charCodeAt(j)]!++;
-      kept += we - i;
-    }
-    i = we;
-    if (i < end) {
-      COUNTS[text.charCodeAt(i)]!++; // the separator
-      kept++;
-    }
-  }
+  const len = end - start;
+  if (len < MIN_ENTROPY_LENGTH) return false;
+  for (let i = start; i < end; i++) COUNTS[text.charCodeAt(i)]!++;
   let sum = 0;
   for (let t = 0; t < TOKEN_CODES.length; t++) {
     const c = TOKEN_CODES[t]!;
@@ -365,8 +423,7 @@ function isHighEntropy(text: string, start: number, end: number): boolean {
       COUNTS[c] = 0;
     }
   }
-  if (kept < MIN_ENTROPY_LENGTH) return false;
-  const bits = Math.log2(kept) - sum / kept;
+  const bits = Math.log2(len) - sum / len;
   if (bits < MIN_ENTROPY_BITS) return false;
   return !isSriDigest(text, start, end) && !looksLikeWords(text, start, end, true);
 }
@@ -378,11 +435,11 @@ function wordEnd(text: string, i: number, end: number): number {
 }
 
 /**
- * Words that are numbers rather than randomness: at least 4 hex digits with
- * a decimal digit among them (git SHA, UUID group, date, account id), or at
- * most 4 characters with a digit (`v2`, `k8s`, `q99f` in a GHSA id). Random
- * base64 seldom has either: separators are 1 character in 32, and a
- * 4-character word is all hex 1.4% of the time.
+ * Words that are numbers rather than language: at least 4 hex digits with a
+ * decimal digit among them (git SHA, UUID group, date, account id), or at
+ * most 4 characters with a digit (`v2`, `k8s`, `q99f` in a GHSA id). The
+ * word-shape test skips them, so `com/org/repo/commit/<sha>` is judged on
+ * `com/org/repo/commit/`.
  */
 function isNumberWord(text: string, start: number, end: number): boolean {
   let digit = false;
@@ -415,9 +472,10 @@ function isSriDigest(text: string, start: number, end: number): boolean {
  * Whether [start, end) reads as identifiers or words (kebab-case, camelCase,
  * paths) rather than random characters; English such as
  * `TheQuickBrownFoxJumpsOverTheLazyDog` reaches 4.5 bits per character, so
- * entropy alone is not enough. With `skipNumbers`, number words are left
- * out, as `isHighEntropy` leaves them out of the entropy. A "hump" is a
- * lower-case run with an optional leading capital. The text reads as words
+ * entropy alone is not enough. With `skipNumbers`, number words (see
+ * `isNumberWord`) are left out. A "hump" is a lower-case run with an
+ * optional leading capital; all-capital words count as lower case. The
+ * text reads as words
  * when humps average at least 3.25 characters and cover at least half the
  * letters, at least a fifth of lower-case letters are vowels, at most one
  * digit run sits between lower-case letters (`k8s`), and runs of four
@@ -440,7 +498,7 @@ function looksLikeWords(text: string, start: number, end: number, skipNumbers: b
     const we = wordEnd(text, i, end);
     if (!skipNumbers || !isNumberWord(text, i, we)) {
       kept += we - i;
-      // An all-capitals word (`SUPPORTED` in `CMAKE_LINK_SUPPORTED`) reads as lower case.
+      // `SUPPORTED` in `CMAKE_LINK_SUPPORTED` reads like `supported`.
       const fold = isAllCaps(text, i, we);
       let prev = C_OTHER;
       let prevCode = 0;
