@@ -26,5 +26,10 @@ export function parseNow(text: string): Date | undefined {
   const trimmed = text.trim();
   if (!/^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/.test(trimmed)) return undefined;
   const instant = new Date(/^\d{4}-\d{2}-\d{2}$/.test(trimmed) ? `${trimmed}T00:00:00Z` : trimmed);
-  return Number.isNaN(instant.getTime()) ? undefined : instant;
+  if (Number.isNaN(instant.getTime())) return undefined;
+  // Date rolls 2026-02-30 over to March; a calendar date must survive the round trip.
+  const [year, month, day] = trimmed.slice(0, 10).split('-').map(Number);
+  const calendar = new Date(Date.UTC(year!, month! - 1, day!));
+  const real = calendar.getUTCFullYear() === year && calendar.getUTCMonth() === month! - 1 && calendar.getUTCDate() === day;
+  return real ? instant : undefined;
 }

@@ -206,3 +206,14 @@ describe('writes nothing partial', () => {
     expect(stdout).toBe('');
   });
 });
+
+describe('MANDATE_NOW', () => {
+  it.each(['2026-02-30', '2026-13-01', 'soon'])('refuses %s', (value) => {
+    const { status, stderr } = runCli(['rules'], { env: { MANDATE_NOW: value } });
+    expect(status).toBe(0);
+    expect(stderr).toBe('');
+    const validate = runCli(['validate', '--repo', PROJECT], { env: { MANDATE_NOW: value } });
+    expect(validate.status).toBe(2);
+    expect(validate.stderr).toContain(`MANDATE_NOW='${value}'`);
+  });
+});
