@@ -1,8 +1,12 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import packageJson from '../package.json';
+import { runCheck } from './commands/check';
+import { runExportCedar } from './commands/export-cedar';
+import { runDiff } from './commands/diff';
 import { runInit } from './commands/init';
 import { runRules } from './commands/rules';
+import { runTest } from './commands/test';
 import { runValidate } from './commands/validate';
 import { failWith, UsageError } from './output';
 
@@ -14,14 +18,36 @@ export async function main(argv: string[]): Promise<number> {
     .scriptName('mandate')
     .usage('$0 <command> [options]\n\nGovern what AI agents may do, as YAML in git.')
     .option('repo', { type: 'string', default: '.', describe: 'governance repository directory', requiresArg: true })
-    .option('format', { type: 'string', default: 'text', describe: 'text | json | markdown (sarif, junit for validate)', requiresArg: true })
+    .option('format', { type: 'string', default: 'text', describe: 'text | json | markdown (sarif, junit for validate; junit for test)', requiresArg: true })
     .command('validate', 'check schema, references, every built-in rule and the guardrails', (command) =>
       command.option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors' }),
       (args) => run(runValidate(args)))
+    .command('diff', 'what a change does to what agents can do, and who must approve it', (command) =>
+      command
+        .option('base', { type: 'string', describe: 'base revision (default: the default branch)', requiresArg: true })
+        .option('head', { type: 'string', describe: 'head revision (default: the working tree)', requiresArg: true })
+        .option('author', { type: 'string', describe: 'GitHub login of the change author (never counts as an approver)', requiresArg: true }),
+      (args) => run(runDiff(args)))
     .command('rules', 'list the built-in rules with their controls and OWASP risks', (command) => command, (args) => run(runRules(args)))
     .command('init [dir]', 'scaffold a new governance repository', (command) =>
       command.positional('dir', { type: 'string', default: '.', describe: 'directory to create it in' }),
       (args) => run(runInit({ ...args, dir: args.dir ?? '.' })))
+    .command('check <agent> <call> [resource]', 'decide one call: allow, approval or deny, and why', (command) =>
+      command
+        .positional('agent', { type: 'string', demandOption: true, describe: 'agent id or alias' })
+        .positional('call', { type: 'string', demandOption: true, describe: 'TOOL:ACTION, e.g. zendesk:tickets.read' })
+        .positional('resource', { type: 'string', describe: 'the resource it acts on, e.g. queue/support/123' })
+        .option('at', { type: 'string', requiresArg: true, describe: 'decide for this UTC day (YYYY-MM-DD); default today' }),
+      (args) => run(runCheck({ ...args, agent: String(args.agent), call: String(args.call) })))
+    .command('test [path]', 'run scenario files: expected decisions for calls (junit too)', (command) =>
+      command.positional('path', { type: 'string', describe: 'a scenario file or directory (default test/scenarios/)' }),
+      (args) => run(runTest(args)))
+    .command('export', 'export the repository to another policy language', (command) =>
+      command
+        .command('cedar', 'a Cedar schema, policy set and entities equivalent to mandate\'s decisions', (cedar) =>
+          cedar.option('out', { type: 'string', requiresArg: true, describe: 'write mandate.cedarschema, policies.cedar and entities.json into DIR' }),
+          (args) => run(runExportCedar(args)))
+        .demandCommand(1, 'name what to export: cedar'))
     .demandCommand(1, 'name a command; see mandate --help')
     .recommendCommands()
     .strict()
