@@ -8,12 +8,18 @@
 // baseline, barely parsed (every governance file read and turned into plain JS
 // by the `yaml` package), each in its own child process, interleaved, minimum
 // of 3. Exit code 1 when a figure misses its target or a run fails.
+//
+// Then the decide throughput (bench/decide-bench.ts): decide vs cedar-wasm on
+// the exported Cedar policies, 1,000 agents (`--quick`: 100, fewer calls),
+// and the diff benchmark (bench/diff-bench.ts) on a 5,000-agent history.
 
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { validateRepository } from '../core/validate';
+import { runDecideBench } from './decide-bench';
+import { diffBenchChild, runDiffBench } from './diff-bench';
 import { DEFAULT_SEED, GENERATOR_VERSION, generateRepository } from './generate';
 import { formatCount, formatMs, minOf, printTable, reportFromChild, runChild, type Best, type Figure } from './measure';
 
@@ -208,6 +214,23 @@ async function benchMain(argv: string[]): Promise<void> {
       );
     }
   }
+  // decide throughput (BENCH.md): 1,000 agents; --quick: the smallest size and fewer calls.
+  const quick = argv.includes('--quick');
+  const decideAgents = quick ? (QUICK_SIZES[0] as number) : 1_000;
+  try {
+    const repo = ensureRepository(decideAgents, flags.seed);
+    const calls = quick ? { decideCalls: 50_000, cedarCalls: 2_000 } : { decideCalls: 200_000, cedarCalls: 10_000 };
+    failed += (await runDecideBench({ dir: repo.dir, agents: decideAgents, now: NOW, seed: flags.seed, runs: flags.runs, ...calls })).failed;
+  } catch (e) {
+    failed++;
+    console.error(`decide throughput failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  try {
+    failed += (await runDiffBench({ workDir: WORK_DIR, now: NOW, seed: flags.seed, runs: flags.runs, quick })).failed;
+  } catch (e) {
+    failed++;
+    console.error(`diff benchmark failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
   if (failed > 0) process.exitCode = 1;
 }
 
@@ -216,6 +239,7 @@ async function benchMain(argv: string[]): Promise<void> {
 const argv = process.argv.slice(2);
 try {
   if (argv[0] === '--child') await childMain(argv.slice(1));
+  else if (argv[0] === '--child-diff') await diffBenchChild(argv[1] ?? '', argv[2] ?? '', NOW);
   else await benchMain(argv);
 } catch (e) {
   console.error(e instanceof Error ? e.message : String(e));

@@ -1,6 +1,6 @@
 import type { AgentDoc, Effect, RiskTier } from './documents';
 import { sensitivityRank, tierAt } from './documents';
-import { compiledGuardrails, guardrailSelects } from './guardrail-match';
+import { guardrailsForAgent } from './guardrail-match';
 import type { Model } from './model';
 import { denyCoversEverything, isExpired } from './model';
 
@@ -78,7 +78,7 @@ export function computeCapabilities(model: Model): Map<string, Capability> {
 
 function ownCapability(model: Model, agent: AgentDoc): Capability {
   const entries = new Map<string, CapabilityEntry>();
-  const guardrails = compiledGuardrails(model);
+  const guardrails = guardrailsForAgent(model, agent);
   const denies = (model.denies.get(agent.id) ?? []).filter(denyCoversEverything);
   let untrustedExposure = agent.exposure?.untrustedInput === true;
   for (const grant of model.grants.get(agent.id) ?? []) {
@@ -87,10 +87,15 @@ function ownCapability(model: Model, agent: AgentDoc): Capability {
     if (tool.vetting?.status === 'rejected') continue;
     for (const action of grant.actions) {
       if (denies.some((deny) => deny.tool === grant.tool && deny.actions.includes(action))) continue;
-      const selecting = guardrails.filter((guardrail) => guardrailSelects(guardrail, agent, grant.tool, action));
-      if (selecting.some((guardrail) => guardrail.located.doc.require.forbid)) continue;
-      const gated = grant.gated || selecting.some((guardrail) => guardrail.located.doc.require.approval === 'required');
       const key = pairKey(grant.tool, action);
+      let forbidden = false;
+      let gated = grant.gated;
+      for (const guardrail of guardrails) {
+        if (!guardrail.pairs.has(key)) continue;
+        forbidden ||= guardrail.located.doc.require.forbid === true;
+        gated ||= guardrail.located.doc.require.approval === 'required';
+      }
+      if (forbidden) continue;
       const held = entries.get(key);
       if (held) {
         held.gated &&= gated;

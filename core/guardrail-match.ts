@@ -61,10 +61,19 @@ function touches(model: Model, dataClass: string, sensitivity: Set<Sensitivity>)
   return level !== undefined && sensitivity.has(level);
 }
 
-/** Whether every selector a guardrail gives matches this agent calling this tool action. */
-export function guardrailSelects(guardrail: CompiledGuardrail, agent: AgentDoc, tool: string, action: string): boolean {
+/** Whether a guardrail's agent-level selectors (agents, teams, riskTiers) match an agent. */
+export function selectsAgent(guardrail: CompiledGuardrail, agent: AgentDoc): boolean {
   if (guardrail.agents && !guardrail.agents.has(agent.id)) return false;
   if (guardrail.teams && (agent.team === undefined || !guardrail.teams.has(agent.team))) return false;
-  if (guardrail.riskTiers && !guardrail.riskTiers.has(agent.riskTier)) return false;
-  return guardrail.pairs.has(`${tool}\u0000${action}`);
+  return !guardrail.riskTiers || guardrail.riskTiers.has(agent.riskTier);
+}
+
+/** The guardrails whose agent-level selectors match an agent; then only `pairs` needs checking. */
+export function guardrailsForAgent(model: Model, agent: AgentDoc): CompiledGuardrail[] {
+  return compiledGuardrails(model).filter((guardrail) => selectsAgent(guardrail, agent));
+}
+
+/** Whether every selector a guardrail gives matches this agent calling this tool action. */
+export function guardrailSelects(guardrail: CompiledGuardrail, agent: AgentDoc, tool: string, action: string): boolean {
+  return selectsAgent(guardrail, agent) && guardrail.pairs.has(`${tool}\u0000${action}`);
 }

@@ -1,7 +1,8 @@
 import { perHour } from '../documents';
 import type { GuardrailRequire } from '../documents';
 import type { Finding } from '../finding';
-import { compiledGuardrails, guardrailSelects } from '../guardrail-match';
+import { compiledGuardrails, guardrailsForAgent } from '../guardrail-match';
+import { pairKey } from '../capability';
 import type { Grant, Model } from '../model';
 import { isExpired } from '../model';
 import { newFinding, ruleDefinition } from '../rule-catalog';
@@ -12,10 +13,12 @@ export function checkGuardrails(model: Model): Finding[] {
   const guardrails = compiledGuardrails(model);
   if (guardrails.length === 0) return findings;
   for (const { doc: agent, subject } of model.agents.values()) {
+    const applicable = guardrailsForAgent(model, agent);
+    if (applicable.length === 0) continue;
     for (const grant of model.grants.get(agent.id) ?? []) {
       if (isExpired(grant, model.today)) continue;
-      for (const guardrail of guardrails) {
-        const selected = grant.actions.filter((action) => guardrailSelects(guardrail, agent, grant.tool, action));
+      for (const guardrail of applicable) {
+        const selected = grant.actions.filter((action) => guardrail.pairs.has(pairKey(grant.tool, action)));
         if (selected.length === 0) continue;
         const broken = brokenRequirements(model, guardrail.located.doc.require, grant);
         if (broken.length === 0) continue;
