@@ -19,9 +19,9 @@ import type { SourcePosition } from './finding';
 import { compareStrings } from './finding';
 import { expandActionPattern } from './globs';
 import type { Located, Model } from './model';
-import type { PathSegment } from './yaml-safe';
 import type { ResourceDelta, ResourceSet } from './resource-patterns';
 import { describePatterns, resourceDelta } from './resource-patterns';
+import type { PathSegment } from './yaml-safe';
 
 /** One permission (or deny entry) as it bears on one triple. */
 export interface TripleEntry {
@@ -38,7 +38,7 @@ export interface TripleEntry {
 
 /** An entry whose position is looked up the first time it is read. */
 class LazyEntry implements TripleEntry {
-  private located?: SourcePosition;
+  private cached?: SourcePosition;
 
   constructor(
     readonly resources: string[] | undefined,
@@ -51,7 +51,7 @@ class LazyEntry implements TripleEntry {
   ) {}
 
   get position(): SourcePosition {
-    return (this.located ??= this.agent.source.position(this.path));
+    return (this.cached ??= this.agent.source.position(this.path));
   }
 }
 

@@ -254,7 +254,7 @@ describe('semanticDiff on random repositories', () => {
         const stable = (finding: { rule: string; message: string }): boolean => finding.rule !== 'risk-tier-understated' && !finding.message.includes('did you mean');
         expect(diff.findings.introduced.filter(stable).map((finding) => `${finding.rule} ${finding.message}`)).toEqual([]);
       }),
-      { numRuns: 600 },
+      { numRuns: 60 },
     );
   });
 
@@ -271,7 +271,7 @@ describe('semanticDiff on random repositories', () => {
         expect(reverse.capabilities.map((delta) => delta.agent)).toEqual(forward.capabilities.map((delta) => delta.agent));
         if (forward.changes.length > 0) changed += 1;
       }),
-      { numRuns: 1500 },
+      { numRuns: 150 },
     );
     expect(changed).toBeGreaterThan(50);
   });
@@ -286,7 +286,7 @@ describe('semanticDiff on random repositories', () => {
           if (entries(delta.before) !== entries(delta.after)) expect(subjects.has(`agent:${delta.agent}`)).toBe(true);
         }
       }),
-      { numRuns: 600 },
+      { numRuns: 60 },
     );
   });
 });
