@@ -1,6 +1,7 @@
 import type { AgentDoc, Effect, RiskTier } from './documents';
 import { sensitivityRank, tierAt } from './documents';
 import { guardrailsForAgent } from './guardrail-match';
+import { compareStrings } from './finding';
 import type { Model } from './model';
 import { denyCoversEverything, isExpired } from './model';
 
@@ -31,49 +32,60 @@ export function pairKey(tool: string, action: string): string {
   return `${tool}\u0000${action}`;
 }
 
-/** Effective capability of every agent, delegation closure included (cycle edges are skipped). */
+/**
+ * Effective capability of every agent, delegation closure included: the union
+ * of its own capability and that of every agent it reaches through delegation
+ * (not through suspended or retired agents). Computed per agent over the
+ * reachable set, so cycles and document order cannot change the result.
+ */
 export function computeCapabilities(model: Model): Map<string, Capability> {
   const own = new Map<string, Capability>();
   for (const agent of model.agents.values()) own.set(agent.doc.id, ownCapability(model, agent.doc));
   const closed = new Map<string, Capability>();
-  const visiting = new Set<string>();
-  const close = (agentId: string): Capability => {
-    const done = closed.get(agentId);
-    if (done) return done;
+  for (const agentId of model.agents.keys()) {
     const base = own.get(agentId)!;
-    const delegates = model.agents.get(agentId)!.doc.delegatesTo ?? [];
-    if (delegates.length === 0) {
+    const reachable = reachableDelegates(model, agentId);
+    if (reachable.length === 0) {
       closed.set(agentId, base);
-      return base;
+      continue;
     }
     const result: Capability = {
       agent: agentId,
       entries: new Map([...base.entries].map(([key, entry]) => [key, { ...entry, via: [...entry.via] }])),
       untrustedExposure: base.untrustedExposure,
     };
-    visiting.add(agentId);
-    for (const delegateId of delegates) {
-      const delegate = model.agents.get(delegateId);
-      if (!delegate || visiting.has(delegateId)) continue;
-      if (delegate.doc.status === 'suspended' || delegate.doc.status === 'retired') continue;
-      const reached = close(delegateId);
+    for (const delegateId of reachable) {
+      const reached = own.get(delegateId)!;
       result.untrustedExposure ||= reached.untrustedExposure;
       for (const [key, entry] of reached.entries) {
         const held = result.entries.get(key);
-        if (!held) {
-          result.entries.set(key, { ...entry, via: [...entry.via] });
-        } else {
+        if (!held) result.entries.set(key, { ...entry, via: [...entry.via] });
+        else {
           held.gated &&= entry.gated;
-          for (const via of entry.via) if (!held.via.includes(via)) held.via.push(via);
+          held.via.push(...entry.via);
         }
       }
     }
-    visiting.delete(agentId);
     closed.set(agentId, result);
-    return result;
-  };
-  for (const agentId of model.agents.keys()) close(agentId);
+  }
   return closed;
+}
+
+/** Agents reachable from `agentId` by delegation, not through suspended or retired ones, sorted; itself excluded. */
+function reachableDelegates(model: Model, agentId: string): string[] {
+  const seen = new Set<string>([agentId]);
+  const pending = [agentId];
+  for (let current = pending.pop(); current !== undefined; current = pending.pop()) {
+    for (const delegateId of model.agents.get(current)?.doc.delegatesTo ?? []) {
+      const delegate = model.agents.get(delegateId);
+      if (!delegate || seen.has(delegateId)) continue;
+      if (delegate.doc.status === 'suspended' || delegate.doc.status === 'retired') continue;
+      seen.add(delegateId);
+      pending.push(delegateId);
+    }
+  }
+  seen.delete(agentId);
+  return [...seen].sort(compareStrings);
 }
 
 function ownCapability(model: Model, agent: AgentDoc): Capability {
@@ -133,9 +145,10 @@ export interface TrifectaLegs {
 export function trifectaLegs(model: Model, capability: Capability): TrifectaLegs {
   let sensitiveRead: CapabilityEntry | undefined;
   let ungatedEgress: CapabilityEntry | undefined;
-  for (const entry of capability.entries.values()) {
-    if (!sensitiveRead && entry.effect === 'read' && highestSensitivity(model, entry) >= CONFIDENTIAL) sensitiveRead = entry;
-    if (!ungatedEgress && entry.effect === 'egress' && !entry.gated) ungatedEgress = entry;
+  // The smallest (tool, action) of each leg, so messages do not depend on document order.
+  for (const [key, entry] of capability.entries) {
+    if (entry.effect === 'read' && highestSensitivity(model, entry) >= CONFIDENTIAL && (!sensitiveRead || key < pairKey(sensitiveRead.tool, sensitiveRead.action))) sensitiveRead = entry;
+    if (entry.effect === 'egress' && !entry.gated && (!ungatedEgress || key < pairKey(ungatedEgress.tool, ungatedEgress.action))) ungatedEgress = entry;
   }
   return { sensitiveRead, untrusted: capability.untrustedExposure, ungatedEgress };
 }
@@ -156,26 +169,28 @@ export function computedTier(model: Model, capability: Capability): ComputedTier
   if (hasLethalTrifecta(trifectaLegs(model, capability))) return { tier: 'critical', because: 'it is in a lethal trifecta' };
   let rank = 0;
   let because = 'it has no write access and reads no confidential data';
-  const raise = (to: number, reason: string): void => {
-    if (to > rank) {
+  let becauseKey = '';
+  // Of the pairs that set the tier, the reason names the smallest (tool, action): order-independent.
+  const raise = (to: number, reason: string, key: string): void => {
+    if (to > rank || (to === rank && key < becauseKey)) {
       rank = to;
       because = reason;
+      becauseKey = key;
     }
   };
-  for (const entry of capability.entries.values()) {
+  for (const [key, entry] of capability.entries) {
     const sensitivity = highestSensitivity(model, entry);
     const name = `${entry.tool} ${entry.action}`;
     if (DESTRUCTIVE.has(entry.effect) && !entry.gated) {
-      if (sensitivity >= RESTRICTED) raise(3, `${name} is an ungated ${entry.effect} touching restricted data`);
-      else raise(2, `${name} is an ungated ${entry.effect}`);
+      if (sensitivity >= RESTRICTED) raise(3, `${name} is an ungated ${entry.effect} touching restricted data`, key);
+      else raise(2, `${name} is an ungated ${entry.effect}`, key);
     } else if (sensitivity >= RESTRICTED) {
-      raise(2, `${name} touches restricted data`);
+      raise(2, `${name} touches restricted data`, key);
     } else if (entry.effect !== 'read') {
-      raise(1, `${name} is a${entry.gated && entry.effect !== 'write' ? ' gated' : ''} ${entry.effect}`);
+      raise(1, `${name} is a${entry.gated && entry.effect !== 'write' ? ' gated' : ''} ${entry.effect}`, key);
     } else if (sensitivity >= CONFIDENTIAL) {
-      raise(1, `${name} reads confidential data`);
+      raise(1, `${name} reads confidential data`, key);
     }
-    if (rank === 3) break;
   }
   return { tier: tierAt(rank), because };
 }

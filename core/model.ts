@@ -64,8 +64,6 @@ export interface Model {
   controlIds: Set<string>;
   grants: Map<string, Grant[]>;
   denies: Map<string, DenyEntry[]>;
-  /** Agents on a delegation cycle; their delegation edges are ignored when computing capability. */
-  cyclicAgents: Set<string>;
 }
 
 type Collections = Pick<
@@ -95,7 +93,7 @@ export function buildModel(
     config, today,
     agents: new Map(), tools: new Map(), dataClasses: new Map(), people: new Map(), teams: new Map(),
     guardrails: new Map(), approvalRules: new Map(), catalogs: new Map(), applicability: new Map(),
-    controlIds: new Set(), grants: new Map(), denies: new Map(), cyclicAgents: new Set(),
+    controlIds: new Set(), grants: new Map(), denies: new Map(),
   };
   for (const source of documents) {
     const doc = source.value as GovernanceDoc;
@@ -313,12 +311,11 @@ function findDelegationCycles(model: Model, findings: Finding[]): void {
   const visit = (agent: string): void => {
     state.set(agent, 'visiting');
     stack.push(agent);
-    for (const delegate of model.agents.get(agent)?.doc.delegatesTo ?? []) {
+    for (const delegate of [...(model.agents.get(agent)?.doc.delegatesTo ?? [])].sort(compareStrings)) {
       if (!model.agents.has(delegate)) continue;
       const seen = state.get(delegate);
       if (seen === 'visiting') {
         const cycle = stack.slice(stack.indexOf(delegate));
-        cycle.forEach((member) => model.cyclicAgents.add(member));
         reportCycle(model, cycle, findings, reported);
       } else if (seen === undefined) {
         visit(delegate);

@@ -1,12 +1,12 @@
-/** The candidate closest to `name` by edit distance, when it is close enough to be a likely typo. */
+/** The candidate closest to `name` by edit distance (ties: the first in code-unit order), when close enough to be a likely typo. */
 export function closestName(name: string, candidates: Iterable<string>): string | undefined {
   const limit = Math.max(1, Math.floor(name.length / 3));
   let best: string | undefined;
   let bestDistance = limit + 1;
   for (const candidate of candidates) {
     if (Math.abs(candidate.length - name.length) > limit) continue;
-    const distance = editDistance(name, candidate, bestDistance);
-    if (distance < bestDistance) {
+    const distance = editDistance(name, candidate, best === undefined ? bestDistance : bestDistance + 1);
+    if (distance < bestDistance || (distance === bestDistance && best !== undefined && candidate < best)) {
       best = candidate;
       bestDistance = distance;
     }
