@@ -48,6 +48,12 @@ interface ResourceMatcher {
 interface CompiledGrant {
   grant: Grant;
   matcher: ResourceMatcher;
+  /** Precomputed so a decision allocates nothing per grant. */
+  source: DecisionSource;
+  /** Per-hour rate limit, Infinity without one ("no limit beats any limit"). */
+  rank: number;
+  allowReason: string;
+  gateReason: string;
 }
 
 interface CompiledDeny {
@@ -101,8 +107,16 @@ export function decisionIndex(model: Model): DecisionIndex {
   for (const { doc: agent } of model.agents.values()) {
     const agentIndex: AgentIndex = { agent, actions: new Map() };
     for (const grant of model.grants.get(agent.id) ?? []) {
-      const matcher = compile(grant.resources);
-      for (const action of grant.actions) actionSlot(model, agentIndex, grant.tool, action).grants.push({ grant, matcher });
+      const source = at(grant.position);
+      const compiled: CompiledGrant = {
+        grant,
+        matcher: compile(grant.resources),
+        source,
+        rank: grant.rateLimit === undefined ? Number.POSITIVE_INFINITY : perHour(grant.rateLimit),
+        allowReason: `granted by ${source.file}:${source.line}`,
+        gateReason: `approval gate on ${source.file}:${source.line}`,
+      };
+      for (const action of grant.actions) actionSlot(model, agentIndex, grant.tool, action).grants.push(compiled);
     }
     for (const deny of model.denies.get(agent.id) ?? []) {
       const matcher = compile(deny.resources);
@@ -180,31 +194,28 @@ export function decide(index: DecisionIndex, call: Call, day: DayNumber): Decisi
     const guardrail = guardrailSource(slot.forbiddenBy);
     return { decision: 'deny', reason: `forbidden by guardrail ${guardrail.id}`, guardrail };
   }
-  const ungated: Grant[] = [];
-  const gated: Grant[] = [];
+  let ungated: CompiledGrant | undefined;
+  let gated: CompiledGrant | undefined;
   let expired: Grant | undefined;
-  for (const { grant, matcher } of slot.grants) {
-    if (!covers(matcher, call.resource)) continue;
+  for (const compiled of slot.grants) {
+    const { grant } = compiled;
+    if (!covers(compiled.matcher, call.resource)) continue;
     if (grant.expires !== undefined && grant.expires < day) {
       if (!expired || grant.expires > expired.expires!) expired = grant;
       continue;
     }
-    (grant.gated ? gated : ungated).push(grant);
+    if (grant.gated) gated = better(compiled, gated);
+    else ungated = better(compiled, ungated);
   }
-  if (ungated.length > 0) {
-    const { grant, rateLimit } = decidingGrant(ungated);
-    const source = at(grant.position);
+  if (ungated) {
+    const rateLimit = withRate(ungated.grant.rateLimit);
     if (slot.gatedBy) {
       const guardrail = guardrailSource(slot.gatedBy);
-      return { decision: 'approval', reason: `approval required by guardrail ${guardrail.id} (granted by ${source.file}:${source.line})`, grant: source, guardrail, ...withRate(rateLimit) };
+      return { decision: 'approval', reason: `approval required by guardrail ${guardrail.id} (${ungated.allowReason})`, grant: ungated.source, guardrail, ...rateLimit };
     }
-    return { decision: 'allow', reason: `granted by ${source.file}:${source.line}`, grant: source, ...withRate(rateLimit) };
+    return { decision: 'allow', reason: ungated.allowReason, grant: ungated.source, ...rateLimit };
   }
-  if (gated.length > 0) {
-    const { grant, rateLimit } = decidingGrant(gated);
-    const source = at(grant.position);
-    return { decision: 'approval', reason: `approval gate on ${source.file}:${source.line}`, grant: source, ...withRate(rateLimit) };
-  }
+  if (gated) return { decision: 'approval', reason: gated.gateReason, grant: gated.source, ...withRate(gated.grant.rateLimit) };
   return { decision: 'deny', reason: noGrantReason(call, slot, expired, day) };
 }
 
@@ -235,17 +246,9 @@ function covers(matcher: ResourceMatcher, resource: string | undefined): boolean
   return matcher.patterns.some((pattern) => pattern.test(resource));
 }
 
-/** The grant with the highest per-hour limit (no limit beats any), ties first by file then line. */
-function decidingGrant(grants: Grant[]): { grant: Grant; rateLimit?: RateLimit } {
-  let best = grants[0]!;
-  for (const grant of grants.slice(1)) {
-    const candidate = rateRank(grant.rateLimit);
-    const held = rateRank(best.rateLimit);
-    if (candidate > held || (candidate === held && comparePositions(grant.position, best.position) < 0)) best = grant;
-  }
-  return { grant: best, rateLimit: best.rateLimit };
-}
-
-function rateRank(rateLimit: RateLimit | undefined): number {
-  return rateLimit === undefined ? Number.POSITIVE_INFINITY : perHour(rateLimit);
+/** The grant with the higher per-hour limit (no limit beats any), ties first by file then line. */
+function better(candidate: CompiledGrant, held: CompiledGrant | undefined): CompiledGrant {
+  if (!held) return candidate;
+  if (candidate.rank !== held.rank) return candidate.rank > held.rank ? candidate : held;
+  return comparePositions(candidate.grant.position, held.grant.position) < 0 ? candidate : held;
 }
