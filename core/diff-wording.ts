@@ -2,12 +2,12 @@
 // and the verdict headline). Nothing here escapes: callers escape for their
 // medium.
 
-import type { ApprovalRequirement } from '../../core/approvals';
-import { ANYONE } from '../../core/approvals';
-import type { CapabilityEntry } from '../../core/capability';
-import { pairKey } from '../../core/capability';
-import { compareStrings } from '../../core/finding';
-import { redactSecrets } from '../../core/secrets';
+import type { ApprovalRequirement } from './approvals';
+import { ANYONE } from './approvals';
+import type { CapabilityEntry } from './capability';
+import { pairKey } from './capability';
+import { compareStrings } from './finding';
+import { redactSecrets } from './secrets';
 
 /** "1 change" / "2 changes" (or the given plural form). */
 export function plural(count: number, noun: string, nouns = `${noun}s`): string {

@@ -5,12 +5,13 @@ import type { ApprovalRequirement } from '../core/approvals';
 import type { CapabilityEntry } from '../core/capability';
 import type { CapabilityDelta, Change, ChangeKind, ChangeRisk, SemanticDiff } from '../core/change';
 import type { Finding } from '../core/finding';
-import type { DiffReport } from '../cli/render/diff-summary';
+import type { DiffReport } from '../core/diff-report';
 import { escapeMarkdown } from '../cli/render/markdown-escape';
 import { requiredApprovals } from '../core/approvals';
 import { semanticDiff } from '../core/semantic-diff';
 import { BASE_FILES, snapshotOf } from './helpers/repo';
-import { buildDiffReport, buildVerdict, diffJson, diffMarkdown, diffText, MARKDOWN_LIMIT } from '../cli/render/diff-summary';
+import { buildDiffReport, buildVerdict } from '../core/diff-report';
+import { diffJson, diffMarkdown, diffText, MARKDOWN_LIMIT } from '../cli/render/diff-summary';
 
 function change(kind: ChangeKind, subject: string, risk: ChangeRisk, summary: string, extra: Partial<Change> = {}): Change {
   return { kind, subject, risk, summary, file: 'policies/agents/triage.yaml', line: 17, controls: ['A.9.2'], owasp: ['ASI02'], ...extra };

@@ -5,7 +5,8 @@ import { semanticDiff } from '../../core/semantic-diff';
 import type { GlobalOptions } from '../context';
 import { currentTime, repositoryRoot, requireFormat } from '../context';
 import { paletteFor, UsageError, writeOutput } from '../output';
-import { buildDiffReport, diffJson, diffMarkdown, diffText } from '../render/diff-summary';
+import { buildDiffReport } from '../../core/diff-report';
+import { diffJson, diffMarkdown, diffText } from '../render/diff-summary';
 
 /** Options of `mandate diff`. */
 export interface DiffOptions extends GlobalOptions {

@@ -12,8 +12,8 @@ import type { CapabilityEntry } from '../../core/capability';
 import type { Change, ChangeRisk, CapabilityDelta } from '../../core/change';
 import type { Finding } from '../../core/finding';
 import { escapeMarkdown } from './markdown-escape';
-import type { DiffReport } from './diff-summary';
-import { entryChange, fromPhrase, plural, safeLine, shortSubject } from './diff-words';
+import type { DiffReport } from '../../core/diff-report';
+import { entryChange, fromPhrase, plural, safeLine, shortSubject } from '../../core/diff-wording';
 
 /** GitHub comments hold 65,536 characters; the summary stays under this. */
 export const MARKDOWN_LIMIT = 60_000;

@@ -9,8 +9,8 @@ import type { Change, ChangeRisk, CapabilityDelta } from '../../core/change';
 import { compareStrings } from '../../core/finding';
 import type { Finding } from '../../core/finding';
 import type { Palette } from '../output';
-import type { DiffReport } from './diff-summary';
-import { entryChange, fromPhrase, plural, safeLine, shortSubject } from './diff-words';
+import type { DiffReport } from '../../core/diff-report';
+import { entryChange, fromPhrase, plural, safeLine, shortSubject } from '../../core/diff-wording';
 
 const MAX = 500;
 

@@ -1,6 +1,7 @@
 import type { Finding } from '../../core/finding';
 import type { ValidationResult } from '../../core/validate';
 import type { Palette } from '../output';
+import { plural } from '../../core/diff-wording';
 import { codeSpan, escapeMarkdown } from './markdown-escape';
 
 /** The validate result as the JSON document of CLI.md. */
@@ -39,11 +40,6 @@ function summaryLine({ ok, summary }: ValidationResult, colors: Palette): string
   const counts = `${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}, ${summary.waived} waived in ${plural(summary.files, 'file')}`;
   if (summary.files === 0) return colors.yellow(`no governance files found (${counts})`);
   return ok ? colors.green(`✔ ${counts}`) : colors.red(`✖ ${counts}`);
-}
-
-/** "1 error" / "2 errors". */
-export function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /** Findings as a markdown table, everything from policy files escaped. */
