@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareStrings } from './finding';
 import type { FileContent, SourceTree, TreeEntry } from './source-tree';
@@ -63,23 +63,27 @@ function walk(root: string, start: string, entries: TreeEntry[]): void {
   }
 }
 
-/** Reads a regular file of at most `maxBytes`, refusing symlinks and anything else without opening it. */
+/**
+ * Reads a regular file of at most `maxBytes`. The open itself refuses to
+ * follow a symlink (O_NOFOLLOW) and cannot block on a FIFO (O_NONBLOCK); the
+ * type and size come from the open descriptor, so nothing can be swapped in
+ * between the check and the read.
+ */
 function readBounded(path: string, maxBytes: number): FileContent {
   let descriptor: number;
   try {
-    const link = lstatSync(path);
-    if (link.isSymbolicLink()) return { status: 'unreadable', reason: 'it is a symlink (never followed)' };
-    if (!link.isFile()) return { status: 'unreadable', reason: 'it is not a regular file' };
-    if (link.size > maxBytes) return { status: 'too-large', size: link.size };
-    descriptor = openSync(path, 'r');
+    descriptor = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? { status: 'missing' } : { status: 'unreadable', reason: code ?? 'cannot open' };
+    if (code === 'ENOENT') return { status: 'missing' };
+    if (code === 'ELOOP') return { status: 'unreadable', reason: 'it is a symlink (never followed)' };
+    return { status: 'unreadable', reason: code ?? 'cannot open' };
   }
   try {
-    const size = fstatSync(descriptor).size;
-    if (size > maxBytes) return { status: 'too-large', size };
-    const buffer = Buffer.allocUnsafe(size + 1);
+    const stats = fstatSync(descriptor);
+    if (!stats.isFile()) return { status: 'unreadable', reason: 'it is not a regular file' };
+    if (stats.size > maxBytes) return { status: 'too-large', size: stats.size };
+    const buffer = Buffer.allocUnsafe(stats.size + 1);
     let length = 0;
     for (let read = -1; read !== 0 && length <= maxBytes; length += read) {
       if (length === buffer.length) return { status: 'too-large', size: length };
