@@ -7,7 +7,7 @@
  */
 import { compareStrings } from './finding';
 import type { GitTreeEntry, Repository } from './git';
-import { objectHeader, readBlobBytes, readCommitInfo, readTreeEntries } from './git';
+import { GitObjectError, readBlobWithin, readCommitInfo, readTreeEntries } from './git';
 import type { FileContent, SourceTree, TreeEntry } from './source-tree';
 import { isYamlName } from './source-tree';
 
@@ -106,17 +106,16 @@ export function commitTree(repo: Repository, sha: string): CommitTree {
       if (!entry) return { status: 'missing' };
       if (entry.mode === SYMLINK) return { status: 'unreadable', reason: 'it is a symlink (never followed)' };
       if (entry.type !== 'blob') return { status: 'unreadable', reason: 'it is not a regular file' };
-      const header = await objectHeader(repo, entry.oid);
-      if (header && header.size > maxBytes) return { status: 'too-large', size: header.size };
-      let bytes: Uint8Array;
+      let blob;
       try {
-        bytes = await readBlobBytes(repo, entry.oid);
+        // Over maxBytes the size comes from the object's header: a large blob is never inflated.
+        blob = await readBlobWithin(repo, entry.oid, maxBytes);
       } catch (error) {
-        const missing = (error as { code?: unknown }).code === 'NotFoundError';
-        return { status: 'unreadable', reason: missing ? `blob ${entry.oid.slice(0, 12)} is not in this clone` : (error as Error).message };
+        if (error instanceof GitObjectError) return { status: 'unreadable', reason: error.message };
+        throw error;
       }
-      if (bytes.length > maxBytes) return { status: 'too-large', size: bytes.length };
-      return { status: 'ok', bytes, id: entry.oid };
+      if (!('bytes' in blob)) return { status: 'too-large', size: blob.size };
+      return { status: 'ok', bytes: blob.bytes, id: entry.oid };
     },
   };
 }

@@ -1,19 +1,22 @@
 /**
- * Reading a git repository in-process (isomorphic-git, no `git` binary):
- * opening it, resolving revisions, finding merge bases, and the object
- * access the commit SourceTree (git-tree.ts) is built on.
+ * Reading a git repository in-process (never the `git` binary): opening
+ * it, resolving revisions, finding merge bases, and the object access the
+ * commit SourceTree (git-tree.ts) is built on.
  *
- * Every isomorphic-git call gets the repository's one shared `cache`, and
- * commits and trees are remembered by id, so base and head share what
- * they have in common. Failures a user can act on are GitError values
- * with a one-line message; the CLI turns them into exit 2.
+ * Refs and the criss-cross case of the merge base go through
+ * isomorphic-git, every call with the repository's one shared `cache`.
+ * Objects are read natively (git-objects.ts: node:zlib instead of
+ * isomorphic-git's pure-JS inflate, the profiled bottleneck of `mandate
+ * diff`). Commits and trees are remembered by id, so base and head share
+ * what they have in common. Failures a user can act on are GitError
+ * values with a one-line message; the CLI turns them into exit 2.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { constants as zlibConstants, inflateSync } from 'node:zlib';
 import type { PromiseFsClient } from 'isomorphic-git';
 import git from 'isomorphic-git';
+import type { ObjectType } from './git-objects';
+import { ObjectStore } from './git-objects';
 
 /** A problem with the repository or a revision the user named: one clear line, exit 2. */
 export class GitError extends Error {
@@ -102,12 +105,8 @@ export interface RepositoryMemo {
   commits: Map<string, Promise<CommitInfo>>;
   trees: Map<string, Promise<Map<string, GitTreeEntry>>>;
   shallow?: Promise<Set<string>>;
-  packs?: Promise<PackIndex[]>;
-}
-
-interface PackIndex {
-  idx: Buffer;
-  pack: string;
+  /** The native object reader (git-objects.ts), opened on first use. */
+  objects?: ObjectStore;
 }
 
 /**
@@ -161,16 +160,11 @@ async function gitDirectoriesAt(directory: string): Promise<{ own: string; commo
 /**
  * node:fs for isomorphic-git, read-only (every write is refused, so reading
  * can never change the repository), remembering the listings of
- * `objects/pack` and `objects/XX`. isomorphic-git probes for a loose object
- * and lists the pack directory on every read: against a packed clone those
- * failing calls, not inflating, were most of the time spent per blob.
- * `forget()` drops the listings (objects written since are then found).
+ * `objects/pack` and `objects/XX`: isomorphic-git probes for a loose object
+ * and lists the pack directory on every object it reads (now only in
+ * findMergeBase; mandate's own object reads are native).
  */
-export interface GitFileSystem extends PromiseFsClient {
-  /** Whether a loose object's file exists (from the remembered listing). */
-  hasLooseObject(oid: string): Promise<boolean>;
-  forget(): void;
-}
+export type GitFileSystem = PromiseFsClient;
 
 export function gitFileSystem(objectsDirectory: string): GitFileSystem {
   const listings = new Map<string, Promise<Set<string> | undefined>>();
@@ -221,12 +215,16 @@ export function gitFileSystem(objectsDirectory: string): GitFileSystem {
       symlink: readOnly,
       chmod: readOnly,
     },
-    hasLooseObject: async (oid) => (await listing(join(objectsDirectory, oid.slice(0, 2))))?.has(oid.slice(2)) ?? false,
-    forget: () => listings.clear(),
   };
 }
 
 // ---------------------------------------------------------------- objects
+//
+// Objects (commits, trees, blobs, tags) are read natively by git-objects.ts:
+// node:zlib inflates several times faster than isomorphic-git's pure-JS
+// pako, and deltas are applied with native buffer copies. isomorphic-git
+// stays for what it does cheaply and well: refs (loose and packed) and the
+// criss-cross case of the merge base.
 
 function isNotFound(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'NotFoundError';
@@ -236,26 +234,21 @@ function short(oid: string): string {
   return oid.slice(0, 12);
 }
 
-/** Runs a read; when it finds nothing, forgets the object listings and tries once more. */
-async function withFreshListings<T>(repo: Repository, read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-    repo.fs.forget();
-    return read();
-  }
+/** The repository's object store, opened on first use. */
+function objects(repo: Repository): ObjectStore {
+  repo.memo.objects ??= new ObjectStore(join(repo.gitdir, 'objects'));
+  return repo.memo.objects;
 }
 
-/** An object's type and raw content (reads the whole object: commits and tags only). */
-async function readRaw(repo: Repository, oid: string): Promise<{ type: string; object: Uint8Array }> {
-  const result = await withFreshListings(repo, () => git.readObject({ fs: repo.fs, gitdir: repo.gitdir, oid, format: 'content', cache: repo.cache }));
-  return { type: result.type, object: result.object as Uint8Array };
+/** An object's type and content; undefined when the clone does not have it. Throws CorruptObjectError (or a file system error). */
+function readRaw(repo: Repository, oid: string): { type: ObjectType; object: Buffer } | undefined {
+  const found = objects(repo).read(oid);
+  return found && { type: found.type, object: found.content };
 }
 
 /** The header lines of a commit or tag object (continuation lines dropped). */
 function headers(object: Uint8Array): Map<string, string[]> {
-  const text = Buffer.from(object).toString('utf8');
+  const text = Buffer.from(object.buffer, object.byteOffset, object.byteLength).toString('utf8');
   const end = text.indexOf('\n\n');
   const result = new Map<string, string[]>();
   for (const line of (end === -1 ? text : text.slice(0, end)).split('\n')) {
@@ -269,19 +262,25 @@ function headers(object: Uint8Array): Map<string, string[]> {
   return result;
 }
 
+/** Reads an object that must be of `type`, as a GitObjectError when it is missing, corrupt or of another type. */
+function readTyped(repo: Repository, oid: string, type: ObjectType): Buffer {
+  let raw;
+  try {
+    raw = readRaw(repo, oid);
+  } catch (error) {
+    throw new GitObjectError(`cannot read ${type} ${short(oid)}: ${(error as Error).message}`);
+  }
+  if (!raw) throw new GitObjectError(`${type} ${short(oid)} is not in this clone`);
+  if (raw.type !== type) throw new GitObjectError(`object ${short(oid)} is a ${raw.type}, not a ${type}`);
+  return raw.object;
+}
+
 /** A commit's tree, parents and time (remembered). Throws GitObjectError when it cannot be read. */
 export function readCommitInfo(repo: Repository, oid: string): Promise<CommitInfo> {
   let pending = repo.memo.commits.get(oid);
   if (!pending) {
     pending = (async () => {
-      let raw;
-      try {
-        raw = await readRaw(repo, oid);
-      } catch (error) {
-        throw new GitObjectError(isNotFound(error) ? `commit ${short(oid)} is not in this clone` : `cannot read commit ${short(oid)}: ${(error as Error).message}`);
-      }
-      if (raw.type !== 'commit') throw new GitObjectError(`object ${short(oid)} is a ${raw.type}, not a commit`);
-      const fields = headers(raw.object);
+      const fields = headers(readTyped(repo, oid, 'commit'));
       const tree = fields.get('tree')?.[0];
       if (!tree) throw new GitObjectError(`commit ${short(oid)} has no tree`);
       const committer = fields.get('committer')?.[0] ?? '';
@@ -294,20 +293,17 @@ export function readCommitInfo(repo: Repository, oid: string): Promise<CommitInf
   return pending;
 }
 
-/** A tree's entries by name, in tree order (remembered). Throws GitObjectError when it cannot be read. */
+/** A tree's entries by name, in the order the tree stores them (remembered). Throws GitObjectError when it cannot be read. */
 export function readTreeEntries(repo: Repository, oid: string): Promise<Map<string, GitTreeEntry>> {
   let pending = repo.memo.trees.get(oid);
   if (!pending) {
     pending = (async () => {
-      let result;
+      const content = readTyped(repo, oid, 'tree');
       try {
-        result = await withFreshListings(repo, () => git.readTree({ fs: repo.fs, gitdir: repo.gitdir, oid, cache: repo.cache }));
+        return parseTree(content);
       } catch (error) {
-        throw new GitObjectError(isNotFound(error) ? `tree ${short(oid)} is not in this clone` : `cannot read tree ${short(oid)}: ${(error as Error).message}`);
+        throw new GitObjectError(`cannot read tree ${short(oid)}: ${(error as Error).message}`);
       }
-      const entries = new Map<string, GitTreeEntry>();
-      for (const entry of result.tree) entries.set(entry.path, { name: entry.path, mode: entry.mode, oid: entry.oid, type: entry.type });
-      return entries;
     })();
     repo.memo.trees.set(oid, pending);
     pending.catch(() => repo.memo.trees.delete(oid));
@@ -315,10 +311,84 @@ export function readTreeEntries(repo: Repository, oid: string): Promise<Map<stri
   return pending;
 }
 
-/** The bytes of a blob. */
+/**
+ * The entries of a tree object: `MODE NAME\0` and 20 bytes of id each.
+ * Modes are git's canonical ones (a tree's `40000` is written 040000; an
+ * old 100664 is a 100644 file). Like isomorphic-git (and git's
+ * verify_path), a tree holding a name that could escape or alias a
+ * directory ('..', '.git' in any disguise, a slash) is refused.
+ */
+function parseTree(content: Buffer): Map<string, GitTreeEntry> {
+  const entries = new Map<string, GitTreeEntry>();
+  let cursor = 0;
+  while (cursor < content.length) {
+    const space = content.indexOf(32, cursor);
+    const nul = space === -1 ? -1 : content.indexOf(0, space);
+    if (nul === -1 || nul + 21 > content.length) throw new Error(`malformed entry at byte ${cursor}`);
+    let bits = 0;
+    for (let index = cursor; index < space; index++) {
+      const digit = content[index]! - 48;
+      if (digit < 0 || digit > 7 || space - cursor > 6) throw new Error(`bad mode at byte ${cursor}`);
+      bits = bits * 8 + digit;
+    }
+    const name = content.toString('utf8', space + 1, nul);
+    if (isUnsafeTreeName(name)) throw new Error(`unsafe entry name '${name}'`);
+    const oid = content.toString('hex', nul + 1, nul + 21);
+    cursor = nul + 21;
+    let mode: string;
+    let type: GitTreeEntry['type'];
+    switch (bits & 0o170000) {
+      case 0o040000:
+        [mode, type] = ['040000', 'tree'];
+        break;
+      case 0o100000:
+        [mode, type] = [bits & 0o100 ? '100755' : '100644', 'blob'];
+        break;
+      case 0o120000:
+        [mode, type] = ['120000', 'blob'];
+        break;
+      case 0o160000:
+        [mode, type] = ['160000', 'commit'];
+        break;
+      default:
+        throw new Error(`unexpected mode ${bits.toString(8)} of '${name}'`);
+    }
+    entries.set(name, { name, mode, oid, type });
+  }
+  return entries;
+}
+
+/** Names git's verify_path (and isomorphic-git) refuse in a tree, NTFS and HFS+ aliases of '.git' included. */
+function isUnsafeTreeName(name: string): boolean {
+  if (name === '' || name.includes('/') || name.includes('\\')) return true;
+  // Every refused name starts with '.' or 'g' once ignorable characters (never ASCII) are dropped.
+  if (!/^[.gG]/.test(name) && !/[^\x20-\x7e]/.test(name)) return false;
+  const hfsClean = name.replace(/[\u200C-\u200F\u202A-\u202E\u206A-\u206F\uFEFF]/g, '');
+  const normalized = hfsClean.split(':')[0]!.toLowerCase().replace(/[. ]+$/, '');
+  return hfsClean === '.' || hfsClean === '..' || normalized === '.git' || /^\.?git~[1-9]$/.test(normalized);
+}
+
+/** The bytes of a blob. Throws GitObjectError when it is missing (e.g. from a partial clone), corrupt, or not a blob. */
 export async function readBlobBytes(repo: Repository, oid: string): Promise<Uint8Array> {
-  const { blob } = await withFreshListings(repo, () => git.readBlob({ fs: repo.fs, gitdir: repo.gitdir, oid, cache: repo.cache }));
-  return blob;
+  return readTyped(repo, oid, 'blob');
+}
+
+/**
+ * A blob's bytes when it has at most `maxBytes`, else its size (known from
+ * its header, so a large blob is never inflated whole). Throws
+ * GitObjectError when it is missing, corrupt, or not a blob.
+ */
+export async function readBlobWithin(repo: Repository, oid: string, maxBytes: number): Promise<{ bytes: Uint8Array; size: number } | { size: number }> {
+  let found;
+  try {
+    found = objects(repo).readWithin(oid, maxBytes);
+  } catch (error) {
+    throw new GitObjectError(`cannot read blob ${short(oid)}: ${(error as Error).message}`);
+  }
+  if (!found) throw new GitObjectError(`blob ${short(oid)} is not in this clone`);
+  // Over the limit, a delta's type is not known without resolving it: its tree entry said blob.
+  if (found.type !== 'blob' && found.type !== 'unknown') throw new GitObjectError(`object ${short(oid)} is a ${found.type}, not a blob`);
+  return found.content ? { bytes: found.content, size: found.size } : { size: found.size };
 }
 
 /** The commits a shallow clone holds without their parents (empty for a full clone). */
@@ -330,145 +400,17 @@ export function shallowCommits(repo: Repository): Promise<Set<string>> {
   return repo.memo.shallow;
 }
 
-const OBJECT_TYPES = ['', 'commit', 'tree', 'blob', 'tag'];
-
 /**
  * An object's type and size from its header, without inflating its content
- * (loose objects and version-2 pack indexes); undefined when that cannot be
- * told cheaply, and the caller reads the object instead.
+ * (a packed delta inflates only the start of its delta, and its type is
+ * 'unknown'); undefined when it is missing or cannot be told.
  */
 export async function objectHeader(repo: Repository, oid: string): Promise<{ type: string; size: number } | undefined> {
   try {
-    const loose = (await repo.fs.hasLooseObject(oid)) ? readPrefix(join(repo.gitdir, 'objects', oid.slice(0, 2), oid.slice(2)), 0, 1024) : undefined;
-    if (loose) {
-      const text = inflatePrefix(loose);
-      const nul = text.indexOf(0);
-      const match = nul === -1 ? null : /^(commit|tree|blob|tag) (\d+)$/.exec(text.subarray(0, nul).toString('latin1'));
-      return match ? { type: match[1]!, size: Number(match[2]) } : undefined;
-    }
-    for (const pack of await packIndexes(repo)) {
-      const offset = findInPackIndex(pack.idx, oid);
-      if (offset !== undefined) return packedHeader(pack.pack, offset);
-    }
+    return objects(repo).header(oid);
   } catch {
     return undefined;
   }
-  return undefined;
-}
-
-/**
- * Up to `length` bytes of a file from `position`. Synchronous on purpose:
- * three tiny system calls, where a round trip through libuv's thread pool
- * per call would cost more than the reading (measured: 5,000 headers,
- * ~1 s asynchronous against ~50 ms).
- */
-function readPrefix(path: string, position: number, length: number): Buffer | undefined {
-  let descriptor: number;
-  try {
-    descriptor = openSync(path, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    const buffer = Buffer.allocUnsafe(length);
-    const bytesRead = readSync(descriptor, buffer, 0, length, position);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    closeSync(descriptor);
-  }
-}
-
-/** Inflates as much of a truncated zlib stream as it holds. */
-function inflatePrefix(deflated: Uint8Array): Buffer {
-  return inflateSync(deflated, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
-}
-
-function packIndexes(repo: Repository): Promise<PackIndex[]> {
-  repo.memo.packs ??= (async () => {
-    const directory = join(repo.gitdir, 'objects', 'pack');
-    const names = await readdir(directory).catch(() => [] as string[]);
-    const packs: PackIndex[] = [];
-    for (const name of names.filter((file) => file.endsWith('.idx')).sort()) {
-      const idx = await readFile(join(directory, name)).catch(() => undefined);
-      // Version 2 only: magic \377tOc, version 2, 256 fan-out entries.
-      if (idx && idx.length >= 8 + 1024 && idx.readUInt32BE(0) === 0xff744f63 && idx.readUInt32BE(4) === 2) {
-        packs.push({ idx, pack: join(directory, `${name.slice(0, -4)}.pack`) });
-      }
-    }
-    return packs;
-  })();
-  return repo.memo.packs;
-}
-
-function findInPackIndex(idx: Buffer, oid: string): number | undefined {
-  const wanted = Buffer.from(oid, 'hex');
-  if (wanted.length !== 20) return undefined;
-  const first = wanted[0]!;
-  const fanout = 8;
-  const count = idx.readUInt32BE(fanout + 255 * 4);
-  let low = first === 0 ? 0 : idx.readUInt32BE(fanout + (first - 1) * 4);
-  let high = idx.readUInt32BE(fanout + first * 4);
-  const names = fanout + 1024;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    const comparison = idx.compare(wanted, 0, 20, names + middle * 20, names + middle * 20 + 20);
-    if (comparison === 0) {
-      const offsets = names + count * 20 + count * 4;
-      const offset = idx.readUInt32BE(offsets + middle * 4);
-      if (offset & 0x80000000) {
-        const large = offsets + count * 4 + (offset & 0x7fffffff) * 8;
-        return Number(idx.readBigUInt64BE(large));
-      }
-      return offset;
-    }
-    if (comparison > 0) high = middle;
-    else low = middle + 1;
-  }
-  return undefined;
-}
-
-function packedHeader(pack: string, offset: number): { type: string; size: number } | undefined {
-  // 32 bytes hold the header of a whole object; a delta needs the start of its zlib data too.
-  let bytes = readPrefix(pack, offset, 32);
-  if (!bytes || bytes.length === 0) return undefined;
-  if (((bytes[0]! >> 4) & 7) >= 6) bytes = readPrefix(pack, offset, 1024) ?? bytes;
-  let position = 0;
-  let byte = bytes[position++]!;
-  const typeCode = (byte >> 4) & 7;
-  let size = byte & 15;
-  let shift = 4;
-  while (byte & 0x80) {
-    byte = bytes[position++]!;
-    size += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-  }
-  const type = OBJECT_TYPES[typeCode];
-  if (type) return { type, size };
-  if (typeCode === 6) {
-    while (bytes[position++]! & 0x80);
-  } else if (typeCode === 7) {
-    position += 20;
-  } else {
-    return undefined;
-  }
-  // A delta: its data starts with the base size and the result size (the object's), as varints.
-  const delta = inflatePrefix(bytes.subarray(position));
-  let cursor = 0;
-  const varint = (): number | undefined => {
-    let value = 0;
-    let bits = 0;
-    for (;;) {
-      if (cursor >= delta.length) return undefined;
-      const next = delta[cursor++]!;
-      value += (next & 0x7f) * 2 ** bits;
-      bits += 7;
-      if (!(next & 0x80)) return value;
-    }
-  };
-  if (varint() === undefined) return undefined;
-  const resultSize = varint();
-  // The result has the base's type, which the header of a delta does not say.
-  return resultSize === undefined ? undefined : { type: 'unknown', size: resultSize };
 }
 
 // ---------------------------------------------------------------- revisions
@@ -565,23 +507,31 @@ async function resolveName(repo: Repository, name: string, revision: string): Pr
 }
 
 async function expandShort(repo: Repository, prefix: string, revision: string, unknown: () => Promise<GitRefError>): Promise<string> {
+  let matches: string[];
   try {
-    return await withFreshListings(repo, () => git.expandOid({ fs: repo.fs, gitdir: repo.gitdir, oid: prefix, cache: repo.cache }));
+    matches = objects(repo).expand(prefix);
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code !== 'AmbiguousError') throw isNotFound(error) ? await unknown() : new GitRefError(revision, `cannot resolve '${revision}': ${(error as Error).message}`);
-    // Like git, prefer the one candidate that can name a commit.
-    const matches = ((error as { data?: { matches?: string[] } }).data?.matches ?? []).slice().sort();
-    const commitish: string[] = [];
-    for (const match of matches) {
-      const header = await objectHeader(repo, match);
-      const type = header && header.type !== 'unknown' ? header.type : (await readRaw(repo, match).catch(() => undefined))?.type;
-      if (type === 'commit' || type === 'tag') commitish.push(match);
-    }
-    if (commitish.length === 1) return commitish[0]!;
-    const listed = (commitish.length > 1 ? commitish : matches).map(short).join(', ');
-    throw new GitRefError(revision, `short SHA '${prefix}' is ambiguous (${listed}); give more digits`);
+    throw new GitRefError(revision, `cannot resolve '${revision}': ${(error as Error).message}`);
   }
+  if (matches.length === 0) throw await unknown();
+  if (matches.length === 1) return matches[0]!;
+  // Like git, prefer the one candidate that can name a commit.
+  const commitish: string[] = [];
+  for (const match of matches) {
+    const header = await objectHeader(repo, match);
+    let type = header?.type;
+    if (type === undefined || type === 'unknown') {
+      try {
+        type = readRaw(repo, match)?.type;
+      } catch {
+        type = undefined;
+      }
+    }
+    if (type === 'commit' || type === 'tag') commitish.push(match);
+  }
+  if (commitish.length === 1) return commitish[0]!;
+  const listed = (commitish.length > 1 ? commitish : matches).map(short).join(', ');
+  throw new GitRefError(revision, `short SHA '${prefix}' is ambiguous (${listed}); give more digits`);
 }
 
 async function readHead(repo: Repository, revision: string): Promise<string> {
@@ -620,9 +570,11 @@ async function peelToCommit(repo: Repository, start: string, revision: string): 
   for (let depth = 0; depth < 32; depth++) {
     let raw;
     try {
-      raw = await readRaw(repo, oid);
+      raw = readRaw(repo, oid);
     } catch (error) {
-      if (!isNotFound(error)) throw new GitRefError(revision, `cannot read '${revision}' (${short(oid)}): ${(error as Error).message}`);
+      throw new GitRefError(revision, `cannot read '${revision}' (${short(oid)}): ${(error as Error).message}`);
+    }
+    if (!raw) {
       const hint = (await shallowCommits(repo)).size > 0 ? ' (this is a shallow clone: it may need fetching)' : '';
       throw new GitRefError(revision, `unknown git ref '${revision}': commit ${short(oid)} is not in this repository${hint}`);
     }
