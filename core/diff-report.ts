@@ -5,6 +5,7 @@ import type { ApprovalRequirement } from './approvals';
 import type { CapabilityEntry } from './capability';
 import type { Change, ChangeRisk, CapabilityDelta, SemanticDiff } from './change';
 import { overallRisk } from './change';
+import { compareChanges } from './change-draft';
 import type { Effect } from './documents';
 import type { Finding } from './finding';
 import { compareFindings, compareStrings } from './finding';
@@ -42,17 +43,6 @@ export interface DiffReportInput {
   required: ApprovalRequirement[];
   /** Defaults to buildVerdict(diff, required). */
   verdict?: Verdict;
-}
-
-/** Orders changes by subject, kind, file, line, summary (CLI.md). */
-export function compareChanges(a: Change, b: Change): number {
-  return (
-    compareStrings(a.subject, b.subject) ||
-    compareStrings(a.kind, b.kind) ||
-    compareStrings(a.file, b.file) ||
-    a.line - b.line ||
-    compareStrings(a.summary, b.summary)
-  );
 }
 
 /** Assembles the CLI.md document, every list sorted. */

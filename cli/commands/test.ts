@@ -13,6 +13,7 @@ import type { Palette } from '../output';
 import { paletteFor, UsageError, writeOutput } from '../output';
 import { codeSpan, escapeMarkdown } from '../render/markdown-escape';
 import { warnAboutErrors } from './check';
+import { xmlAttribute, xmlText } from '../render/xml';
 
 /** Where scenario files live when `mandate test` is given no PATH (FORMAT.md, Files). */
 export const DEFAULT_SCENARIO_DIR = 'test/scenarios';
@@ -197,7 +198,7 @@ export function testJunit(run: ScenarioRun): string {
     const failed = results.filter((result) => !result.passed).length;
     const cases = results.map((result) => {
       const { case: entry, decision } = result;
-      const open = `    <testcase classname="${attribute(entry.scenario)}" name="${attribute(`${caseLabel(result)} → ${entry.expect}`)}" time="0"`;
+      const open = `    <testcase classname="${xmlAttribute(entry.scenario)}" name="${xmlAttribute(`${caseLabel(result)} → ${entry.expect}`)}" time="0"`;
       if (result.passed) return `${open}/>`;
       const details = [
         `${entry.file}:${entry.line}:${entry.column}: ${describeFailure(result)}`,
@@ -207,9 +208,9 @@ export function testJunit(run: ScenarioRun): string {
       const message = result.mismatch === 'reason'
         ? `expected a reason containing "${entry.reason}", got: ${decision.reason}`
         : `expected ${entry.expect}, got ${decision.decision}`;
-      return `${open}>\n      <failure type="${attribute(result.mismatch ?? 'decision')}" message="${attribute(message)}">${text(details)}</failure>\n    </testcase>`;
+      return `${open}>\n      <failure type="${xmlAttribute(result.mismatch ?? 'decision')}" message="${xmlAttribute(message)}">${xmlText(details)}</failure>\n    </testcase>`;
     });
-    suites.push(`  <testsuite name="${attribute(file.file)}" tests="${results.length}" failures="${failed}" errors="0" skipped="0" time="0">`, ...cases, '  </testsuite>');
+    suites.push(`  <testsuite name="${xmlAttribute(file.file)}" tests="${results.length}" failures="${failed}" errors="0" skipped="0" time="0">`, ...cases, '  </testsuite>');
   }
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -219,22 +220,3 @@ export function testJunit(run: ScenarioRun): string {
   ].join('\n');
 }
 
-/** Removes what XML 1.0 cannot carry (C0 controls but tab, LF, CR; lone surrogates; U+FFFE, U+FFFF). */
-function legal(value: string): string {
-  return value.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '');
-}
-
-/** Character data. */
-function text(value: string): string {
-  return legal(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** A double-quoted attribute value; whitespace as references so parsers keep it. */
-function attribute(value: string): string {
-  return text(value)
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;')
-    .replace(/\t/g, '&#9;')
-    .replace(/\n/g, '&#10;')
-    .replace(/\r/g, '&#13;');
-}

@@ -1,5 +1,6 @@
 import type { Finding } from '../../core/finding';
 import type { ValidationResult } from '../../core/validate';
+import { xmlAttribute, xmlText } from './xml';
 
 /**
  * The validate result as JUnit XML, the dialect GitLab (`artifacts:
@@ -34,7 +35,7 @@ export function junitReport(result: ValidationResult): string {
   const filesWithFindings = new Set(result.findings.map((finding) => finding.file));
   for (const file of result.snapshot.files) {
     if (filesWithFindings.has(file)) continue;
-    cases.push(`    <testcase classname="${attribute(file)}" name="${attribute(`${file} has no findings`)}" time="0"/>`);
+    cases.push(`    <testcase classname="${xmlAttribute(file)}" name="${xmlAttribute(`${file} has no findings`)}" time="0"/>`);
   }
   const counts = `tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="0"`;
   return [
@@ -49,7 +50,7 @@ export function junitReport(result: ValidationResult): string {
 
 function findingCase(finding: Finding): string {
   const where = `${finding.file}:${finding.line}:${finding.column}`;
-  const open = `    <testcase classname="${attribute(finding.file)}" name="${attribute(`${finding.rule} ${finding.subject} ${finding.line}:${finding.column}`)}" time="0">`;
+  const open = `    <testcase classname="${xmlAttribute(finding.file)}" name="${xmlAttribute(`${finding.rule} ${finding.subject} ${finding.line}:${finding.column}`)}" time="0">`;
   const details = [
     `${where}: ${finding.severity}: ${finding.message} (${finding.rule})`,
     `subject: ${finding.subject}`,
@@ -61,35 +62,12 @@ function findingCase(finding: Finding): string {
   if (finding.waived) {
     const { reason, approvedBy, expires } = finding.waived;
     const message = `waived: ${reason} (approved by ${approvedBy}, expires ${expires})`;
-    body = `      <skipped message="${attribute(message)}"/>\n      <system-out>${text(details)}</system-out>`;
+    body = `      <skipped message="${xmlAttribute(message)}"/>\n      <system-out>${xmlText(details)}</system-out>`;
   } else if (finding.severity === 'error') {
-    body = `      <failure type="${attribute(finding.rule)}" message="${attribute(finding.message)}">${text(details)}</failure>`;
+    body = `      <failure type="${xmlAttribute(finding.rule)}" message="${xmlAttribute(finding.message)}">${xmlText(details)}</failure>`;
   } else {
-    body = `      <system-out>${text(details)}</system-out>`;
+    body = `      <system-out>${xmlText(details)}</system-out>`;
   }
   return `${open}\n${body}\n    </testcase>`;
 }
 
-/**
- * Removes what XML 1.0 cannot carry at all (C0 controls other than tab, LF
- * and CR; lone surrogates; U+FFFE and U+FFFF). Character references cannot
- * help: `&#0;` is just as illegal.
- */
-function legal(value: string): string {
-  return value.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '');
-}
-
-/** Character data: `&`, `<` and `>` escaped (the last so `]]>` cannot appear). */
-function text(value: string): string {
-  return legal(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** A double-quoted attribute value; whitespace characters as references so parsers keep them. */
-function attribute(value: string): string {
-  return text(value)
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;')
-    .replace(/\t/g, '&#9;')
-    .replace(/\n/g, '&#10;')
-    .replace(/\r/g, '&#13;');
-}
