@@ -21,6 +21,7 @@ import { validateRepository } from '../core/validate';
 import { runDecideBench } from './decide-bench';
 import { diffBenchChild, runDiffBench } from './diff-bench';
 import { DEFAULT_SEED, GENERATOR_VERSION, generateRepository } from './generate';
+import { simulateBench, simulateChild } from './simulate-bench';
 import { formatCount, formatMs, minOf, printTable, reportFromChild, runChild, type Best, type Figure } from './measure';
 
 /** Generated repositories live here (git-ignored), reused across runs. */
@@ -231,7 +232,18 @@ async function benchMain(argv: string[]): Promise<void> {
     failed++;
     console.error(`diff benchmark failed: ${e instanceof Error ? e.message : String(e)}`);
   }
+  failed += await runSimulateBench(flags, quick);
   if (failed > 0) process.exitCode = 1;
+}
+
+/** The replay benchmark (bench/simulate-bench.ts); `node dist/bench.js simulate [--quick]` runs it alone. */
+async function runSimulateBench(flags: Flags, quick: boolean): Promise<number> {
+  try {
+    return await simulateBench({ quick, runs: flags.runs, seed: flags.seed, workDir: WORK_DIR, ensureRepository });
+  } catch (e) {
+    console.error(`simulate benchmark failed: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -240,6 +252,8 @@ const argv = process.argv.slice(2);
 try {
   if (argv[0] === '--child') await childMain(argv.slice(1));
   else if (argv[0] === '--child-diff') await diffBenchChild(argv[1] ?? '', argv[2] ?? '', NOW);
+  else if (argv[0] === '--child-simulate') await simulateChild(argv.slice(1));
+  else if (argv[0] === 'simulate') process.exitCode = (await runSimulateBench(parseFlags(argv.slice(1)), argv.includes('--quick'))) > 0 ? 1 : 0;
   else await benchMain(argv);
 } catch (e) {
   console.error(e instanceof Error ? e.message : String(e));

@@ -6,6 +6,7 @@ import { runExportCedar } from './commands/export-cedar';
 import { runDiff } from './commands/diff';
 import { runInit } from './commands/init';
 import { runRules } from './commands/rules';
+import { runSimulate } from './commands/simulate';
 import { runTest } from './commands/test';
 import { runValidate } from './commands/validate';
 import { failWith, UsageError } from './output';
@@ -42,6 +43,16 @@ export async function main(argv: string[]): Promise<number> {
     .command('test [path]', 'run scenario files: expected decisions for calls (junit too)', (command) =>
       command.positional('path', { type: 'string', describe: 'a scenario file or directory (default test/scenarios/)' }),
       (args) => run(runTest(args)))
+    .command('simulate', 'replay recorded calls (JSONL or OTLP/JSON) against base and head, or compare effective access', (command) =>
+      command
+        .option('calls', { type: 'string', requiresArg: true, describe: 'recorded calls: JSONL or OTLP/JSON, one object per line' })
+        .option('base', { type: 'string', requiresArg: true, describe: 'base revision (default: the default branch)' })
+        .option('head', { type: 'string', requiresArg: true, describe: 'head revision (default: the working tree)' })
+        .option('limit', { type: 'string', requiresArg: true, describe: 'list at most N changed calls (default 1000)' })
+        .option('strict', { type: 'boolean', default: false, describe: 'exit 2 on a malformed line' })
+        .option('suggest', { type: 'boolean', default: false, describe: 'narrow the head to what the calls used (a patch)' })
+        .option('out', { type: 'string', requiresArg: true, describe: 'with --suggest: write the patch to FILE' }),
+      (args) => run(runSimulate(args)))
     .command('export', 'export the repository to another policy language', (command) =>
       command
         .command('cedar', 'a Cedar schema, policy set and entities equivalent to mandate\'s decisions', (cedar) =>
