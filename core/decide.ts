@@ -70,7 +70,8 @@ interface ActionIndex {
 
 interface AgentIndex {
   agent: AgentDoc;
-  actions: Map<string, ActionIndex>;
+  /** tool -> action -> entry (nested maps: no key string built per decision). */
+  actions: Map<string, Map<string, ActionIndex>>;
 }
 
 /** A model compiled for decisions: per agent, per (tool, action), the grants and denies with precompiled matchers. */
@@ -138,8 +139,12 @@ export function decisionIndex(model: Model): DecisionIndex {
  * guardrail applies to actions the agent was never granted too (step 3).
  */
 function actionSlot(model: Model, agentIndex: AgentIndex, tool: string, action: string): ActionIndex {
-  const key = `${tool}\u0000${action}`;
-  let entry = agentIndex.actions.get(key);
+  let byAction = agentIndex.actions.get(tool);
+  if (!byAction) {
+    byAction = new Map();
+    agentIndex.actions.set(tool, byAction);
+  }
+  let entry = byAction.get(action);
   if (!entry) {
     const selecting = compiledGuardrails(model).filter((guardrail) => guardrailSelects(guardrail, agentIndex.agent, tool, action));
     entry = {
@@ -148,7 +153,7 @@ function actionSlot(model: Model, agentIndex: AgentIndex, tool: string, action: 
       forbiddenBy: firstByPosition(selecting.filter((guardrail) => guardrail.located.doc.require.forbid)),
       gatedBy: firstByPosition(selecting.filter((guardrail) => guardrail.located.doc.require.approval === 'required')),
     };
-    agentIndex.actions.set(key, entry);
+    byAction.set(action, entry);
   }
   return entry;
 }

@@ -38,6 +38,7 @@ export function coversEveryResource(resources: readonly string[] | undefined): b
 
 /** Whether a call's resource is canonical: no empty, `.` or `..` segment, no leading or trailing `/`. */
 export function isCanonicalResource(resource: string): boolean {
-  if (resource === '') return false;
-  return resource.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+  if (resource === '' || resource.startsWith('/') || resource.endsWith('/') || resource.includes('//')) return false;
+  if (!resource.includes('.')) return true;
+  return resource.split('/').every((segment) => segment !== '.' && segment !== '..');
 }
