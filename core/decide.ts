@@ -7,6 +7,7 @@ import type { SourcePosition } from './finding';
 import type { CompiledGuardrail } from './guardrail-match';
 import { compiledGuardrails, guardrailSelects } from './guardrail-match';
 import { compileResourcePattern, coversEveryResource, isCanonicalResource } from './globs';
+import type { ResourceMatcher as PatternMatcher } from './globs';
 import type { DenyEntry, Grant, Model } from './model';
 
 /** One agent call to decide (FORMAT.md, Meaning): resources are literal strings. */
@@ -42,7 +43,7 @@ interface ResourceMatcher {
   /** Whether the patterns cover every resource (absent, or `**` among them); only these match a call without a resource. */
   everyResource: boolean;
   /** One anchored matcher per pattern; empty when `everyResource`. */
-  patterns: RegExp[];
+  patterns: PatternMatcher[];
 }
 
 interface CompiledGrant {
@@ -88,7 +89,7 @@ const indexes = new WeakMap<Model, DecisionIndex>();
 export function decisionIndex(model: Model): DecisionIndex {
   const cached = indexes.get(model);
   if (cached) return cached;
-  const patternCache = new Map<string, RegExp>();
+  const patternCache = new Map<string, PatternMatcher>();
   const compile = (resources: string[] | undefined): ResourceMatcher => {
     if (coversEveryResource(resources)) return { everyResource: true, patterns: [] };
     return {

@@ -26,12 +26,13 @@ import type { DayNumber } from './dates';
 import type { AgentDoc } from './documents';
 import { compareStrings } from './finding';
 import { compileResourcePattern, expandActionPattern, isActionGlob } from './globs';
+import type { ResourceMatcher } from './globs';
 import type { Grant, Model } from './model';
 
 interface GrantUse {
   grant: Grant;
   /** One matcher per resource pattern (empty when the grant has no `resources`). */
-  patterns: RegExp[];
+  patterns: ResourceMatcher[];
   /** Index of `**` among the patterns, or -1. */
   everything: number;
   usedActions: Set<string>;
@@ -98,7 +99,7 @@ export class UsageTracker {
   readonly callers = new Set<string>();
 
   constructor(readonly model: Model) {
-    const compiled = new Map<string, RegExp>();
+    const compiled = new Map<string, ResourceMatcher>();
     for (const [agent, grants] of model.grants) {
       const slots = new Map<string, UseSlot>();
       for (const grant of grants) {
