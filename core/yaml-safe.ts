@@ -104,7 +104,7 @@ interface ContainerOffsets {
 
 interface ConversionState {
   document: Document.Parsed;
-  offsets: WeakMap<object, ContainerOffsets>;
+  offsets: Map<object, ContainerOffsets>;
   findings: Finding[];
   aliases: number;
   aliasNodes: number;
@@ -135,13 +135,15 @@ function convertDocument(
   if (findings.length > 0) return { findings };
   if (document.contents === null || isEmptyScalar(document.contents)) return { findings };
   const state: ConversionState = {
-    document, offsets: new WeakMap(), findings, aliases: 0, aliasNodes: 0, aliasDepth: 0, overLimit: false, rejected: false, at, limits,
+    document, offsets: new Map(), findings, aliases: 0, aliasNodes: 0, aliasDepth: 0, overLimit: false, rejected: false, at, limits,
   };
   const value = convertNode(document.contents, state, 1);
   const subject = subjectOf(value);
   for (const finding of findings) finding.subject = subject;
   // Positions come from a compact offset index, not the YAML syntax tree, so
-  // the tree can be collected as soon as the document is converted.
+  // the tree can be collected as soon as the document is converted. A Map,
+  // not a WeakMap: it lives exactly as long as the document, and weak maps
+  // cost the garbage collector extra work on every major collection.
   const rootOffset = document.contents.range?.[0] ?? 0;
   const offsets = state.offsets;
   const positionOf = (path: readonly PathSegment[], part: 'key' | 'value' = 'value'): SourcePosition =>
@@ -263,7 +265,7 @@ export function subjectOf(value: unknown): string {
 
 function locate(
   root: unknown,
-  offsets: WeakMap<object, ContainerOffsets>,
+  offsets: Map<object, ContainerOffsets>,
   rootOffset: number,
   path: readonly PathSegment[],
   part: 'key' | 'value',

@@ -35,9 +35,17 @@ try {
   step('What the pull request does to what agents can do, and who must approve it',
     ['diff', '--repo', demo, '--base', 'main', '--head', 'widen-refunds'],
     'Changes are semantic (resources widened, gate removed, action reclassified), indirect effects included; approvals come from the base branch. Exit 1: the head introduces error findings.');
+  const calls = new URL('../test/fixtures/calls/example.jsonl', import.meta.url).pathname;
+  step('Replay a week of recorded agent calls against main and the pull request',
+    ['simulate', '--repo', demo, '--base', 'main', '--head', 'widen-refunds', '--calls', calls, '--limit', '8'],
+    'Each recorded call is decided at both sides: the refunds that needed a finance approval no longer do.');
+  step('Decide one call', ['check', '--repo', demo, 'refunds-bot', 'stripe:refunds.create', 'charges/ch_1'],
+    'allow, approval or deny, with the grant, deny entry or guardrail that decided it (exit 1 on deny).');
 } finally {
   rmSync(demo, { recursive: true, force: true });
 }
+step('Scenario tests: expected decisions for the example agents', ['test', '--format', 'json'],
+  'Every example agent has allow, approval and deny cases in test/scenarios/; `npm test` runs them too.');
 
 console.log(`\n${bold('Next')}
   mandate validate --format sarif > mandate.sarif   # GitHub code scanning
