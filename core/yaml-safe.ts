@@ -95,12 +95,19 @@ export function parseGovernanceFile(file: string, bytes: Uint8Array, limits: Par
   return { file, documents: parsed, findings };
 }
 
-/** Source offsets of a converted map's keys and values, or a list's items. */
+/**
+ * Source offsets of a converted container: a list's items, or a map's keys and
+ * values interleaved (key, value, key, value, ...) in insertion order. `keys`
+ * is kept only for a map whose insertion order differs from its property
+ * order (JavaScript puts integer-like keys first). One small array per
+ * container keeps the index a fraction of the size of the parsed values.
+ */
 interface ContainerOffsets {
+  offsets: number[];
   keys?: string[];
-  keyOffsets?: number[];
-  valueOffsets: number[];
 }
+
+const INTEGER_LIKE = /^(?:0|[1-9]\d{0,8})$/;
 
 interface ConversionState {
   document: Document.Parsed;
@@ -175,7 +182,7 @@ function convertNode(node: YamlNode | null | undefined, state: ConversionState, 
   if (isSeq(node)) {
     const items = node.items as YamlNode[];
     const list = items.map((item) => convertNode(item, state, depth + 1));
-    state.offsets.set(list, { valueOffsets: items.map((item) => item?.range?.[0] ?? node.range?.[0] ?? 0) });
+    state.offsets.set(list, { offsets: items.map((item) => item?.range?.[0] ?? node.range?.[0] ?? 0) });
     return list;
   }
   if (isMap(node)) return convertMap(node.items as Pair<YamlNode, YamlNode>[], state, depth);
@@ -209,8 +216,9 @@ function convertScalar(node: YamlNode & { value: unknown; source?: string }, sta
 
 function convertMap(pairs: Pair<YamlNode, YamlNode>[], state: ConversionState, depth: number): Record<string, unknown> {
   const result: Record<string, unknown> = {};
-  const offsets: Required<ContainerOffsets> = { keys: [], keyOffsets: [], valueOffsets: [] };
-  state.offsets.set(result, offsets);
+  const offsets: number[] = [];
+  const keys: string[] = [];
+  let integerLike = false;
   const seen = new Map<string, YamlNode>();
   for (const pair of pairs) {
     const keyNode = pair.key;
@@ -235,11 +243,12 @@ function convertMap(pairs: Pair<YamlNode, YamlNode>[], state: ConversionState, d
     }
     seen.set(key, keyNode);
     const keyOffset = keyNode.range?.[0] ?? 0;
-    offsets.keys.push(key);
-    offsets.keyOffsets.push(keyOffset);
-    offsets.valueOffsets.push(pair.value?.range?.[0] ?? keyOffset);
+    keys.push(key);
+    integerLike ||= INTEGER_LIKE.test(key);
+    offsets.push(keyOffset, pair.value?.range?.[0] ?? keyOffset);
     result[key] = convertNode(pair.value, state, depth + 1);
   }
+  state.offsets.set(result, integerLike ? { offsets, keys } : { offsets });
   return result;
 }
 
@@ -276,10 +285,18 @@ function locate(
   for (const segment of path) {
     const container = typeof node === 'object' && node !== null ? offsets.get(node) : undefined;
     if (!container) break;
-    const index = container.keys ? container.keys.indexOf(String(segment)) : typeof segment === 'number' ? segment : -1;
-    const offset = container.valueOffsets[index];
+    let offset: number | undefined;
+    if (Array.isArray(node)) {
+      if (typeof segment !== 'number') break;
+      offset = container.offsets[segment];
+      keyOffset = undefined;
+    } else {
+      const index = (container.keys ?? Object.keys(node as object)).indexOf(String(segment));
+      if (index < 0) break;
+      keyOffset = container.offsets[2 * index];
+      offset = container.offsets[2 * index + 1];
+    }
     if (offset === undefined) break;
-    keyOffset = container.keyOffsets?.[index];
     valueOffset = offset;
     node = (node as Record<string, unknown>)[String(segment)];
   }

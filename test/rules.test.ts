@@ -210,6 +210,11 @@ describe('unknown-reference', () => {
     const [finding] = findingsOf(await snapshotOf({ 'policies/tools/zendesk.yaml': text }), 'unknown-reference');
     expect(finding!.message).toContain("'secret-sauce' is not a known DataClass");
   });
+  it('points at the right line under an integer-like key (JavaScript orders those first)', async () => {
+    const text = BASE_FILES['policies/tools/zendesk.yaml']!.replace('  docs.read: { effect: read, data: [public-docs] }\n', '  docs.read: { effect: read, data: [public-docs] }\n  "123": { effect: read, data: [nope] }\n');
+    const [finding] = findingsOf(await snapshotOf({ 'policies/tools/zendesk.yaml': text }), 'unknown-reference');
+    expect(finding).toMatchObject({ line: 15, column: 33 });
+  });
   it('reports a control id missing from the catalog', async () => {
     const guardrail = 'apiVersion: mandate/v1\nkind: Guardrail\nid: g\ndescription: d\nseverity: error\ncontrols: [A.9.9]\nmatch: {}\nrequire: { justification: true }\n';
     const [finding] = findingsOf(await snapshotOf({ 'policies/g.yaml': guardrail }), 'unknown-reference');
