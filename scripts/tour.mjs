@@ -38,7 +38,7 @@ try {
   const calls = new URL('../test/fixtures/calls/example.jsonl', import.meta.url).pathname;
   step('Replay a week of recorded agent calls against main and the pull request',
     ['simulate', '--repo', demo, '--base', 'main', '--head', 'widen-refunds', '--calls', calls, '--limit', '8'],
-    'Each recorded call is decided at both sides: the refunds that needed a finance approval no longer do.');
+    'Each recorded call is decided at both sides. Comments are now egress, so the egress guardrail asks a human for them; dropping the refund gate changes no decision, because a guardrail still requires approval for payment actions.');
   step('Decide one call', ['check', '--repo', demo, 'refunds-bot', 'stripe:refunds.create', 'charges/ch_1'],
     'allow, approval or deny, with the grant, deny entry or guardrail that decided it (exit 1 on deny).');
 } finally {
