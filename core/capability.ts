@@ -93,6 +93,8 @@ function ownCapability(model: Model, agent: AgentDoc): Capability {
   const guardrails = guardrailsForAgent(model, agent);
   const denies = (model.denies.get(agent.id) ?? []).filter(denyCoversEverything);
   let untrustedExposure = agent.exposure?.untrustedInput === true;
+  // One `via` array for all own entries (a repository has ~60 per agent); the closure copies before merging.
+  const via = [agent.id];
   for (const grant of model.grants.get(agent.id) ?? []) {
     if (isExpired(grant, model.today)) continue;
     const tool = model.tools.get(grant.tool)!.doc;
@@ -114,7 +116,7 @@ function ownCapability(model: Model, agent: AgentDoc): Capability {
         continue;
       }
       const definition = tool.actions[action]!;
-      entries.set(key, { tool: grant.tool, action, effect: definition.effect, data: definition.data ?? [], gated, via: [agent.id] });
+      entries.set(key, { tool: grant.tool, action, effect: definition.effect, data: definition.data ?? [], gated, via });
       untrustedExposure ||= tool.untrustedContent === true;
     }
   }

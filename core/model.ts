@@ -27,8 +27,8 @@ export interface Grant {
   tool: string;
   /** Declared actions it reaches (deduplicated, sorted). */
   actions: string[];
-  /** Actions reached only through a glob. */
-  globActions: Set<string>;
+  /** Actions reached only through a glob (empty for most grants, so shared). */
+  globActions: ReadonlySet<string>;
   /** Resource patterns, or undefined for every resource. */
   resources?: string[];
   gated: boolean;
@@ -81,6 +81,8 @@ const COLLECTION_OF: Record<GovernanceDoc['kind'], keyof Collections> = {
   ControlCatalog: 'catalogs',
   Applicability: 'applicability',
 };
+
+const NO_ACTIONS: ReadonlySet<string> = new Set();
 
 /** Builds the model from shape-checked documents (in file order) and reports model-level findings. */
 export function buildModel(
@@ -248,7 +250,7 @@ class ReferenceChecker {
     path: PathSegment[],
     tool: string,
     patterns: readonly string[],
-  ): { actions: string[]; globActions: Set<string> } | undefined {
+  ): { actions: string[]; globActions: ReadonlySet<string> } | undefined {
     if (!this.expect(located, [...path, 'tool'], tool, this.model.tools, 'Tool')) return undefined;
     const declared = this.declaredActions(tool);
     const actions = new Set<string>();
@@ -271,7 +273,8 @@ class ReferenceChecker {
         (isActionGlob(pattern) ? viaGlob : named).add(action);
       }
     });
-    const globActions = new Set([...viaGlob].filter((action) => !named.has(action)));
+    const onlyViaGlob = [...viaGlob].filter((action) => !named.has(action));
+    const globActions = onlyViaGlob.length === 0 ? NO_ACTIONS : new Set(onlyViaGlob);
     return { actions: [...actions].sort(compareStrings), globActions };
   }
 
