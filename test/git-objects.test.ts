@@ -7,38 +7,19 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitObjectError, objectHeader, openRepository, readBlobBytes, readBlobWithin, readCommitInfo, readTreeEntries, resolveRef } from '../core/git';
 import { CorruptObjectError, ObjectStore } from '../core/git-objects';
 import { commitTree } from '../core/git-tree';
+import { commit, git, gitEnv } from './helpers/git';
 
 const scratch = mkdtempSync(join(tmpdir(), 'mandate-git-objects-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-let clock = 1_767_000_000;
-
-function gitEnv(): NodeJS.ProcessEnv {
-  const date = `@${clock} +0000`;
-  return {
-    ...process.env,
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_AUTHOR_NAME: 'Test',
-    GIT_AUTHOR_EMAIL: 'test@example.com',
-    GIT_COMMITTER_NAME: 'Test',
-    GIT_COMMITTER_EMAIL: 'test@example.com',
-    GIT_AUTHOR_DATE: date,
-    GIT_COMMITTER_DATE: date,
-  };
-}
 
 function gitBytes(cwd: string, args: string[], input?: string | Uint8Array): Buffer {
   return execFileSync('git', args, { cwd, env: gitEnv(), input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
-}
-
-function git(cwd: string, ...args: string[]): string {
-  return gitBytes(cwd, args).toString('utf8').trim();
 }
 
 function newRepo(name: string): string {
@@ -47,22 +28,6 @@ function newRepo(name: string): string {
   git(dir, 'init', '-q', '-b', 'main');
   git(dir, 'config', 'gc.auto', '0');
   return dir;
-}
-
-function commit(dir: string, message: string, files: Record<string, string | Uint8Array | null>): string {
-  for (const [path, content] of Object.entries(files)) {
-    const full = join(dir, path);
-    if (content === null) {
-      rmSync(full, { force: true, recursive: true });
-    } else {
-      mkdirSync(dirname(full), { recursive: true });
-      writeFileSync(full, content);
-    }
-  }
-  clock += 60;
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '--allow-empty', '-m', message);
-  return git(dir, 'rev-parse', 'HEAD');
 }
 
 /** Deterministic pseudo-random bytes (xorshift32): incompressible content. */

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitBlobId } from '../core/fs-tree';
 import type { Repository } from '../core/git';
@@ -23,30 +23,11 @@ import type { SourceTree } from '../core/source-tree';
 import type { LoadedFile } from '../core/validate';
 import { loadSnapshot } from '../core/validate';
 import { BASE_FILES, FIXTURE_NOW } from './helpers/repo';
+import { commit, git, gitEnv, tick } from './helpers/git';
 
 // ------------------------------------------------------------ fixtures
 
 const scratch = mkdtempSync(join(tmpdir(), 'mandate-git-'));
-let clock = 1_767_000_000;
-
-function gitEnv(): NodeJS.ProcessEnv {
-  const date = `@${clock} +0000`;
-  return {
-    ...process.env,
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_AUTHOR_NAME: 'Test',
-    GIT_AUTHOR_EMAIL: 'test@example.com',
-    GIT_COMMITTER_NAME: 'Test',
-    GIT_COMMITTER_EMAIL: 'test@example.com',
-    GIT_AUTHOR_DATE: date,
-    GIT_COMMITTER_DATE: date,
-  };
-}
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, env: gitEnv(), encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }).trim();
-}
 
 function gitInput(cwd: string, input: string | Uint8Array, ...args: string[]): string {
   return execFileSync('git', args, { cwd, env: gitEnv(), input, encoding: 'utf8' }).trim();
@@ -57,23 +38,6 @@ function newRepo(name: string, branch = 'main'): string {
   mkdirSync(dir, { recursive: true });
   git(dir, 'init', '-q', '-b', branch);
   return dir;
-}
-
-/** Writes (or, for null, deletes) files, commits everything, and returns the commit. */
-function commit(dir: string, message: string, files: Record<string, string | Uint8Array | null> = {}): string {
-  for (const [path, content] of Object.entries(files)) {
-    const full = join(dir, path);
-    if (content === null) {
-      rmSync(full, { force: true, recursive: true });
-    } else {
-      mkdirSync(dirname(full), { recursive: true });
-      writeFileSync(full, content);
-    }
-  }
-  clock += 60;
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '--allow-empty', '-m', message);
-  return git(dir, 'rev-parse', 'HEAD');
 }
 
 function revParse(dir: string, revision: string): string {
@@ -122,7 +86,7 @@ beforeAll(() => {
   });
   // A submodule entry (gitlink) named like a governance file.
   git(main, 'update-index', '--add', '--cacheinfo', `160000,${c.one},policies/sub.yaml`);
-  clock += 60;
+  tick();
   git(main, 'commit', '-q', '-m', 'f4 gitlink'); // not commit(): `git add -A` would drop the gitlink
   c.f4 = git(main, 'rev-parse', 'HEAD');
   git(main, 'checkout', '-q', 'main');
@@ -448,7 +412,7 @@ describe('mergeBase', () => {
     s.m5 = commit(source, 'm5', { 'policies/a.yaml': 'a: 5\n' });
     // The pull request's test merge commit: first parent main, second the topic.
     git(source, 'checkout', '-q', '--detach', 'main');
-    clock += 60;
+    tick();
     git(source, 'merge', '-q', '--no-ff', '-m', 'merge topic', 'topic');
     s.merge = git(source, 'rev-parse', 'HEAD');
     git(source, 'branch', 'pr-merge');
@@ -477,10 +441,10 @@ describe('mergeBase', () => {
     const side1 = git(cross, 'rev-parse', 'HEAD');
     git(cross, 'checkout', '-q', 'main');
     const main1 = git(cross, 'rev-parse', 'HEAD');
-    clock += 60;
+    tick();
     git(cross, 'merge', '-q', '--no-ff', '-m', 'main merges side', side1);
     git(cross, 'checkout', '-q', 'side');
-    clock += 60;
+    tick();
     git(cross, 'merge', '-q', '--no-ff', '-m', 'side merges main', main1);
     const all = git(cross, 'merge-base', '--all', 'main', 'side').split('\n');
     expect(all).toHaveLength(2);
