@@ -227,6 +227,13 @@ export interface TripleDiff {
   notesChanged: boolean;
 }
 
+/** Records a change about one triple, its summary prefixed with "tool action: ". */
+function tripleRecorder(subject: string, changes: DraftChange[]) {
+  return (kind: DraftChange['kind'], risk: DraftChange['risk'], triple: Triple, summary: string, at: SourcePosition): void => {
+    changes.push({ kind, risk, subject, summary: `${triple.tool} ${triple.action}: ${summary}`, at, tool: triple.tool, action: triple.action });
+  };
+}
+
 /**
  * Compares an agent's grant triples (either side may be absent: an added or
  * removed agent). New triple: grant-added; lost: grant-removed; in both:
@@ -236,9 +243,7 @@ export interface TripleDiff {
 export function diffGrants(subject: string, base: TripleTable | undefined, head: TripleTable | undefined, resources: ResourceComparer): TripleDiff {
   const changes: DraftChange[] = [];
   let notesChanged = false;
-  const push = (kind: DraftChange['kind'], risk: DraftChange['risk'], triple: Triple, summary: string, at: SourcePosition): void => {
-    changes.push({ kind, risk, subject, summary: `${triple.tool} ${triple.action}: ${summary}`, at, tool: triple.tool, action: triple.action });
-  };
+  const push = tripleRecorder(subject, changes);
   for (const [key, after] of head ?? []) {
     const before = base?.get(key);
     const first = after.entries[0]!.position;
@@ -293,9 +298,7 @@ export function diffGrants(subject: string, base: TripleTable | undefined, head:
 export function diffDenies(subject: string, base: TripleTable | undefined, head: TripleTable | undefined, resources: ResourceComparer): TripleDiff {
   const changes: DraftChange[] = [];
   let notesChanged = false;
-  const push = (kind: DraftChange['kind'], risk: DraftChange['risk'], triple: Triple, summary: string, at: SourcePosition): void => {
-    changes.push({ kind, risk, subject, summary: `${triple.tool} ${triple.action}: ${summary}`, at, tool: triple.tool, action: triple.action });
-  };
+  const push = tripleRecorder(subject, changes);
   for (const [key, after] of head ?? []) {
     const before = base?.get(key);
     if (!before) {

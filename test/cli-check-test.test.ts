@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE_FILES, ensureBuilt, removeRepo, runCli, writeRepo } from './helpers/repo';
+import { BASE_FILES, ensureBuilt, expectUsageError, removeRepo, runCli, writeRepo } from './helpers/repo';
 
 const PROJECT = join(import.meta.dirname, '..');
 /** Timeout for tests that spawn the CLI several times (a loaded CI machine can take seconds per spawn). */
@@ -44,15 +44,6 @@ permissions:
 
 function json(stdout: string): Record<string, unknown> {
   return JSON.parse(stdout) as Record<string, unknown>;
-}
-
-function expectUsageError(result: { stdout: string; stderr: string; status: number | null }, message: string | RegExp): void {
-  expect(result.status).toBe(2);
-  expect(result.stdout).toBe('');
-  expect(result.stderr.trim().split('\n')).toHaveLength(1);
-  if (typeof message === 'string') expect(result.stderr).toContain(message);
-  else expect(result.stderr).toMatch(message);
-  expect(result.stderr).not.toMatch(/\n\s+at /);
 }
 
 describe('mandate check on the example repository', () => {

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -7,6 +7,7 @@ import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { ANNEX_A_CONTROLS } from '../core/annex-a';
+import { ensureBuilt } from './helpers/repo';
 
 const PROJECT = join(import.meta.dirname, '..');
 const CLI = join(PROJECT, 'dist', 'cli.js');
@@ -39,7 +40,7 @@ let repo: string;
 let init: Run;
 
 beforeAll(() => {
-  if (!existsSync(CLI)) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: PROJECT, stdio: 'inherit' });
+  ensureBuilt();
   workspace = mkdtempSync(join(tmpdir(), 'mandate-init-'));
   repo = join(workspace, 'governance');
   init = mandate(['init', repo]);

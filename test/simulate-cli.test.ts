@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE_FILES, ensureBuilt, removeRepo, runCli, writeRepo } from './helpers/repo';
+import { BASE_FILES, ensureBuilt, expectUsageError, removeRepo, runCli, writeRepo } from './helpers/repo';
 
 /** Several CLI spawns per test. */
 const SLOW = 120_000;
@@ -77,15 +77,6 @@ const CALLS = [
   line({ agent: 'support-triage', tool: 'zendesk', action: 'tickets.read' }),
   comment('queue/support/103'),
 ];
-
-function expectUsageError(result: { stdout: string; stderr: string; status: number | null }, message: string | RegExp): void {
-  expect(result.status).toBe(2);
-  expect(result.stdout).toBe('');
-  expect(result.stderr.trim().split('\n')).toHaveLength(1);
-  if (typeof message === 'string') expect(result.stderr).toContain(message);
-  else expect(result.stderr).toMatch(message);
-  expect(result.stderr).not.toMatch(/\n\s+at /);
-}
 
 describe('mandate simulate on a real git repository', () => {
   let repo: string;

@@ -6,6 +6,7 @@ import type { Finding } from '../../core/finding';
 import type { FileContent, SourceTree, TreeEntry } from '../../core/source-tree';
 import { isYamlName } from '../../core/source-tree';
 import { loadSnapshot } from '../../core/validate';
+import { expect } from 'vitest';
 import type { Snapshot } from '../../core/validate';
 
 /** The date every fixture is judged on. */
@@ -151,4 +152,14 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
     timeout: 60_000,
   });
   return { stdout: result.stdout, stderr: result.stderr, status: result.status };
+}
+
+/** Asserts a usage error as CLI.md defines it: exit 2, one line on stderr naming `message`, nothing on stdout, no stack trace. */
+export function expectUsageError(result: { stdout: string; stderr: string; status: number | null }, message: string | RegExp): void {
+  expect(result.status).toBe(2);
+  expect(result.stdout).toBe('');
+  expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  if (typeof message === 'string') expect(result.stderr).toContain(message);
+  else expect(result.stderr).toMatch(message);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
 }
