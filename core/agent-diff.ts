@@ -27,7 +27,7 @@ export interface AgentDiffContext {
 /** Compares one agent at base and head (either may be absent). */
 export function diffAgent(base: Located<AgentDoc> | undefined, head: Located<AgentDoc> | undefined, context: AgentDiffContext): DraftChange[] {
   // Fast path only: a reordered document also yields no change below, just more slowly.
-  if (base && head && deepEqual(base.doc, head.doc)) return [];
+  if (base && head && (base.doc === head.doc || deepEqual(base.doc, head.doc))) return [];
   const located = (head ?? base)!;
   const subject = located.subject;
   const changes: DraftChange[] = [];

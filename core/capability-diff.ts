@@ -12,7 +12,7 @@ import type { Effect } from './documents';
 import { sensitivityRank } from './documents';
 import type { SourcePosition } from './finding';
 import { compareStrings } from './finding';
-import type { Model } from './model';
+import type { Located, Model } from './model';
 import type { Snapshot } from './validate';
 
 const EFFECT_RANK: Readonly<Record<Effect, number>> = { read: 0, write: 1, delete: 2, execute: 2, egress: 2 };
@@ -129,6 +129,12 @@ function entryDiffers(baseModel: Model, before: CapabilityEntry, headModel: Mode
   );
 }
 
+function sameDocuments(base: Map<string, Located<unknown>>, head: Map<string, Located<unknown>>): boolean {
+  if (base.size !== head.size) return false;
+  for (const [id, located] of base) if (head.get(id)?.doc !== located.doc) return false;
+  return true;
+}
+
 function capabilityDiffers(baseModel: Model, before: Capability | undefined, headModel: Model, after: Capability | undefined): boolean {
   if (!before || !after) {
     const only = before ?? after;
@@ -156,9 +162,12 @@ export function diffCapabilities(input: CapabilityDiffInput): CapabilityDiff {
   const deltas: CapabilityDelta[] = [];
   const trifectas: string[] = [];
   const agents = new Set([...base.capabilities.keys(), ...head.capabilities.keys()]);
+  // One capability object on both sides (shared through the agent memo) can only differ through data-class sensitivity.
+  const sameDataClasses = sameDocuments(base.model.dataClasses, head.model.dataClasses);
   for (const agent of [...agents].sort(compareStrings)) {
     const before = base.capabilities.get(agent);
     const after = head.capabilities.get(agent);
+    if (before === after && sameDataClasses) continue;
     if (!capabilityDiffers(base.model, before, head.model, after)) continue;
     deltas.push({
       agent,

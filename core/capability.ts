@@ -1,3 +1,4 @@
+import type { AgentMemo } from './agent-memo';
 import type { AgentDoc, Effect, RiskTier } from './documents';
 import { sensitivityRank, tierAt } from './documents';
 import { guardrailsForAgent } from './guardrail-match';
@@ -37,10 +38,15 @@ export function pairKey(tool: string, action: string): string {
  * of its own capability and that of every agent it reaches through delegation
  * (not through suspended or retired agents). Computed per agent over the
  * reachable set, so cycles and document order cannot change the result.
+ * Own capabilities are remembered in `memo` (see agent-memo.ts).
  */
-export function computeCapabilities(model: Model): Map<string, Capability> {
+export function computeCapabilities(model: Model, memo: AgentMemo): Map<string, Capability> {
   const own = new Map<string, Capability>();
-  for (const agent of model.agents.values()) own.set(agent.doc.id, ownCapability(model, agent.doc));
+  for (const agent of model.agents.values()) {
+    const results = memo.of(agent.doc);
+    results.own ??= ownCapability(model, agent.doc);
+    own.set(agent.doc.id, results.own);
+  }
   const closed = new Map<string, Capability>();
   for (const agentId of model.agents.keys()) {
     const base = own.get(agentId)!;

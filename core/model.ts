@@ -1,3 +1,4 @@
+import type { AgentMemo, AgentReferences } from './agent-memo';
 import { ANNEX_A_CONTROLS } from './annex-a';
 import type { ResolvedConfig } from './config';
 import { dayOf } from './dates';
@@ -84,11 +85,16 @@ const COLLECTION_OF: Record<GovernanceDoc['kind'], keyof Collections> = {
 
 const NO_ACTIONS: ReadonlySet<string> = new Set();
 
-/** Builds the model from shape-checked documents (in file order) and reports model-level findings. */
+/**
+ * Builds the model from shape-checked documents (in file order) and reports
+ * model-level findings. `memo` must have entered this snapshot's context
+ * (see agent-memo.ts); each agent's references are resolved once per context.
+ */
 export function buildModel(
   documents: readonly ParsedDocument[],
   config: ResolvedConfig,
   today: DayNumber,
+  memo: AgentMemo,
 ): { model: Model; findings: Finding[] } {
   const findings: Finding[] = [];
   const model: Model = {
@@ -111,7 +117,15 @@ export function buildModel(
   }
   model.controlIds = controlIdsOf(model);
   const check = new ReferenceChecker(model, findings);
-  for (const located of model.agents.values()) check.agent(located);
+  for (const located of model.agents.values()) {
+    const results = memo.of(located.doc);
+    results.references ??= check.agentReferences(located);
+    const { grants, denies, findings: referenceFindings } = results.references;
+    model.grants.set(located.doc.id, grants);
+    model.denies.set(located.doc.id, denies);
+    findings.push(...referenceFindings);
+    check.delegation(located);
+  }
   for (const located of model.tools.values()) check.tool(located);
   for (const located of model.teams.values()) check.team(located);
   for (const located of model.guardrails.values()) check.guardrail(located);
@@ -130,23 +144,38 @@ function controlIdsOf(model: Model): Set<string> {
   return ids;
 }
 
+type Report = (rule: 'unknown-reference' | 'unknown-action' | 'schema', located: Located<unknown>, path: PathSegment[], message: string) => void;
+
+/** A reporter that adds findings to one list. */
+function reportingTo(findings: Finding[]): Report {
+  return (rule, located, path, message) => {
+    findings.push(newFinding(rule, message, located.source.position(path), located.subject));
+  };
+}
+
 /** Resolves references kind by kind, expanding action patterns into grants and denies on the way. */
 class ReferenceChecker {
   private readonly actionsOfTool = new Map<string, string[]>();
   /** Expansions of action patterns per tool: repositories repeat the same few patterns thousands of times. */
   private readonly expansions = new Map<string, string[]>();
 
-  constructor(private readonly model: Model, private readonly findings: Finding[]) {}
+  private readonly report: Report;
 
-  agent(located: Located<AgentDoc>): void {
+  constructor(private readonly model: Model, findings: Finding[]) {
+    this.report = reportingTo(findings);
+  }
+
+  /** Everything about an agent that depends on the non-agent documents alone: grants, denies and their findings. */
+  agentReferences(located: Located<AgentDoc>): AgentReferences {
     const { doc } = located;
-    this.expect(located, ['owner'], doc.owner, this.model.people, 'Person');
-    if (doc.team !== undefined) this.expect(located, ['team'], doc.team, this.model.teams, 'Team');
-    doc.delegatesTo?.forEach((delegate, index) => this.expect(located, ['delegatesTo', index], delegate, this.model.agents, 'Agent'));
+    const findings: Finding[] = [];
+    const report = reportingTo(findings);
+    this.expect(located, ['owner'], doc.owner, this.model.people, 'Person', report);
+    if (doc.team !== undefined) this.expect(located, ['team'], doc.team, this.model.teams, 'Team', report);
     const grants: Grant[] = [];
     doc.permissions.forEach((permission, index) => {
       const path: PathSegment[] = ['permissions', index];
-      const expanded = this.expandActions(located, path, permission.tool, permission.actions);
+      const expanded = this.expandActions(located, path, permission.tool, permission.actions, report);
       if (!expanded) return;
       grants.push({
         agent: doc.id,
@@ -162,30 +191,34 @@ class ReferenceChecker {
         position: located.source.position(path),
       });
     });
-    this.model.grants.set(doc.id, grants);
     const denies: DenyEntry[] = [];
     doc.deny?.forEach((deny, index) => {
       const path: PathSegment[] = ['deny', index];
-      const expanded = this.expandActions(located, path, deny.tool, deny.actions);
+      const expanded = this.expandActions(located, path, deny.tool, deny.actions, report);
       if (!expanded) return;
       denies.push({
         agent: doc.id, index, tool: deny.tool, actions: expanded.actions, resources: deny.resources,
         position: located.source.position(path),
       });
     });
-    this.model.denies.set(doc.id, denies);
     doc.exceptions?.forEach((exception, index) => {
       const path: PathSegment[] = ['exceptions', index];
-      this.expect(located, [...path, 'approvedBy'], exception.approvedBy, this.model.people, 'Person');
+      this.expect(located, [...path, 'approvedBy'], exception.approvedBy, this.model.people, 'Person', report);
       if (!isRuleId(exception.rule)) {
-        this.report('unknown-reference', located, [...path, 'rule'], `rule \`${exception.rule}\` is not a built-in rule`);
+        report('unknown-reference', located, [...path, 'rule'], `rule \`${exception.rule}\` is not a built-in rule`);
       } else if (ruleDefinition(exception.rule).fixed) {
-        this.report('schema', located, [...path, 'rule'], `rule \`${exception.rule}\` keeps the model sound and cannot be waived`);
+        report('schema', located, [...path, 'rule'], `rule \`${exception.rule}\` keeps the model sound and cannot be waived`);
       }
       if (exception.guardrail !== undefined) {
-        this.expect(located, [...path, 'guardrail'], exception.guardrail, this.model.guardrails, 'Guardrail');
+        this.expect(located, [...path, 'guardrail'], exception.guardrail, this.model.guardrails, 'Guardrail', report);
       }
     });
+    return { grants, denies, findings };
+  }
+
+  /** Checks an agent's delegation references, which depend on the other agents. */
+  delegation(located: Located<AgentDoc>): void {
+    located.doc.delegatesTo?.forEach((delegate, index) => this.expect(located, ['delegatesTo', index], delegate, this.model.agents, 'Agent'));
   }
 
   tool(located: Located<ToolDoc>): void {
@@ -250,8 +283,9 @@ class ReferenceChecker {
     path: PathSegment[],
     tool: string,
     patterns: readonly string[],
+    report: Report,
   ): { actions: string[]; globActions: ReadonlySet<string> } | undefined {
-    if (!this.expect(located, [...path, 'tool'], tool, this.model.tools, 'Tool')) return undefined;
+    if (!this.expect(located, [...path, 'tool'], tool, this.model.tools, 'Tool', report)) return undefined;
     const declared = this.declaredActions(tool);
     const actions = new Set<string>();
     const named = new Set<string>();
@@ -266,7 +300,7 @@ class ReferenceChecker {
       if (matched.length === 0) {
         const suggestion = isActionGlob(pattern) ? undefined : closestName(pattern, declared);
         const what = isActionGlob(pattern) ? `action glob \`${pattern}\` matches no action` : `action \`${pattern}\` is not declared`;
-        this.report('unknown-action', located, [...path, 'actions', index], `${what} by tool \`${tool}\`${suggestion ? `; did you mean \`${suggestion}\`?` : ''}`);
+        report('unknown-action', located, [...path, 'actions', index], `${what} by tool \`${tool}\`${suggestion ? `; did you mean \`${suggestion}\`?` : ''}`);
       }
       for (const action of matched) {
         actions.add(action);
@@ -293,17 +327,17 @@ class ReferenceChecker {
     this.report('unknown-reference', located, path, `control \`${control}\` is not in the control catalog${suggestion ? `; did you mean \`${suggestion}\`?` : ''}`);
   }
 
-  private expect<T>(located: Located<unknown>, path: PathSegment[], id: string, collection: Map<string, T>, kind: string): boolean {
+  private expect<T>(
+    located: Located<unknown>, path: PathSegment[], id: string, collection: Map<string, T>, kind: string, report: Report = this.report,
+  ): boolean {
     if (collection.has(id)) return true;
     const suggestion = closestName(id, collection.keys());
     const field = path.filter((segment) => typeof segment === 'string').pop();
-    this.report('unknown-reference', located, path, `${field} '${id}' is not a known ${kind}${suggestion ? `; did you mean '${suggestion}'?` : ''}`);
+    report('unknown-reference', located, path, `${field} '${id}' is not a known ${kind}${suggestion ? `; did you mean '${suggestion}'?` : ''}`);
     return false;
   }
 
-  private report(rule: 'unknown-reference' | 'unknown-action' | 'schema', located: Located<unknown>, path: PathSegment[], message: string): void {
-    this.findings.push(newFinding(rule, message, located.source.position(path), located.subject));
-  }
+
 }
 
 /** Reports each delegation cycle once, at the delegation entry of its smallest agent id. */

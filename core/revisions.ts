@@ -1,3 +1,4 @@
+import { AgentMemo } from './agent-memo';
 import { fileSystemTree } from './fs-tree';
 import type { Repository } from './git';
 import { defaultBaseRef, mergeBase, openRepository, resolveRef } from './git';
@@ -35,13 +36,15 @@ export interface Revisions {
 
 /**
  * Loads head, merge base and base through one repository handle and one parse
- * cache: the head first, then the commits, which read only the blobs that differ.
+ * cache: the head first, then the commits, which read only the blobs that differ
+ * and recompute per-agent results only for agents whose documents differ.
  * Throws the typed errors of core/git.ts (unknown ref, shallow clone, not a repository).
  */
 export async function loadRevisions(dir: string, options: RevisionOptions = {}): Promise<Revisions> {
   const repo = await openRepository(dir);
   const cache = new Map<string, LoadedFile>();
-  const load = (tree: Parameters<typeof loadSnapshot>[0]) => loadSnapshot(tree, { now: options.now, cache });
+  const memo = new AgentMemo();
+  const load = (tree: Parameters<typeof loadSnapshot>[0]) => loadSnapshot(tree, { now: options.now, cache, memo });
   let head: Revision;
   let headCommit: string;
   if (options.head === undefined) {

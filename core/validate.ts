@@ -1,20 +1,21 @@
+import { AgentMemo } from './agent-memo';
 import type { Capability } from './capability';
 import { computeCapabilities } from './capability';
 import type { ResolvedConfig } from './config';
 import { DEFAULT_CONFIG, resolveConfig } from './config';
 import { dayOfInstant } from './dates';
-import type { ConfigDoc } from './documents';
+import type { AgentDoc, ConfigDoc } from './documents';
 import type { Finding } from './finding';
 import { compareFindings } from './finding';
 import { fileSystemTree } from './fs-tree';
-import type { Model } from './model';
+import type { Located, Model } from './model';
 import { buildModel } from './model';
 import type { RuleId } from './rule-catalog';
 import { isRuleId, newFinding, ruleDefinition } from './rule-catalog';
-import { checkAgentHygiene } from './rules/agent-hygiene';
+import { agentHygieneFindings } from './rules/agent-hygiene';
 import { applyExceptions } from './rules/exceptions';
-import { checkGuardrails } from './rules/guardrails';
-import { checkRisk } from './rules/risk';
+import { guardrailFindings } from './rules/guardrails';
+import { riskFindings } from './rules/risk';
 import type { DocumentPlace } from './schema-check';
 import { checkDocumentShape } from './schema-check';
 import type { SourceTree } from './source-tree';
@@ -38,6 +39,8 @@ export interface LoadOptions {
   limits?: ParseLimits;
   /** Reuses files already loaded, keyed by path and blob id (diff loads two sides). */
   cache?: Map<string, LoadedFile>;
+  /** Reuses per-agent results between loads of one repository (see agent-memo.ts). */
+  memo?: AgentMemo;
 }
 
 /** One side of the repository, loaded, modelled and checked. */
@@ -70,7 +73,7 @@ export interface ValidationResult {
 export async function loadSnapshot(tree: SourceTree, options: LoadOptions = {}): Promise<Snapshot> {
   const limits = options.limits ?? DEFAULT_PARSE_LIMITS;
   const raw: Finding[] = [];
-  const configLoad = await loadConfig(tree, limits);
+  const configLoad = await loadConfig(tree, limits, options.cache);
   raw.push(...configLoad.findings);
   const config = configLoad.config;
   const { entries, missingRoots } = await tree.listGovernanceFiles(config.roots);
@@ -115,13 +118,31 @@ export async function loadSnapshot(tree: SourceTree, options: LoadOptions = {}):
     accepted.push(...loaded.accepted);
   }
   const today = dayOfInstant(options.now ?? new Date());
-  const { model, findings: modelFindings } = buildModel(accepted, config, today);
+  const memo = options.memo ?? new AgentMemo();
+  memo.enter(agentContext(configLoad.source, today, accepted));
+  const { model, findings: modelFindings } = buildModel(accepted, config, today, memo);
   raw.push(...modelFindings);
   if (configLoad.doc && configLoad.source) raw.push(...checkConfigReferences(model, configLoad.doc, configLoad.source));
-  const capabilities = computeCapabilities(model);
-  raw.push(...checkAgentHygiene(model), ...checkRisk(model, capabilities), ...checkGuardrails(model));
+  const capabilities = computeCapabilities(model, memo);
+  for (const located of model.agents.values()) raw.push(...agentFindings(model, located, capabilities.get(located.doc.id)!, memo));
   const findings = finalizeFindings(model, raw);
   return { config, files: entries.map((entry) => entry.path), model, capabilities, findings };
+}
+
+/** What every per-agent result depends on besides the agent's own document: configuration, day, non-agent documents. */
+function agentContext(config: ParsedDocument | undefined, today: number, documents: readonly ParsedDocument[]): unknown[] {
+  const context: unknown[] = [config?.value, today];
+  for (const document of documents) if ((document.value as { kind?: unknown }).kind !== 'Agent') context.push(document.value);
+  return context;
+}
+
+/** The hygiene, guardrail and risk findings of one agent, remembered in `memo` while their inputs stay the same. */
+function agentFindings(model: Model, located: Located<AgentDoc>, capability: Capability, memo: AgentMemo): Finding[] {
+  const results = memo.of(located.doc);
+  results.hygiene ??= agentHygieneFindings(model, located);
+  results.guardrails ??= guardrailFindings(model, located);
+  if (results.risk?.capability !== capability) results.risk = { capability, findings: riskFindings(model, located, capability) };
+  return [...results.hygiene, ...results.guardrails, ...results.risk.findings];
 }
 
 /** Parses and shape-checks one file; documents with a shape problem are left out. */
@@ -166,7 +187,7 @@ interface ConfigLoad {
   findings: Finding[];
 }
 
-async function loadConfig(tree: SourceTree, limits: ParseLimits): Promise<ConfigLoad> {
+async function loadConfig(tree: SourceTree, limits: ParseLimits, cache: Map<string, LoadedFile> | undefined): Promise<ConfigLoad> {
   const content = await tree.readFile(CONFIG_FILE, DEFAULT_CONFIG.maxFileBytes);
   const at = { file: CONFIG_FILE, line: 1, column: 1 };
   if (content.status === 'missing') return { config: { ...DEFAULT_CONFIG }, findings: [] };
@@ -176,7 +197,12 @@ async function loadConfig(tree: SourceTree, limits: ParseLimits): Promise<Config
   if (content.status === 'unreadable') {
     return { config: { ...DEFAULT_CONFIG }, findings: [newFinding('unreadable-file', `cannot read ${CONFIG_FILE}: ${content.reason}`, at, 'config')] };
   }
-  const loaded = loadFile(CONFIG_FILE, content.bytes, 'config', limits);
+  const key = content.id === undefined ? undefined : `\u0000config\u0000${content.id}`;
+  let loaded = key === undefined ? undefined : cache?.get(key);
+  if (!loaded) {
+    loaded = loadFile(CONFIG_FILE, content.bytes, 'config', limits);
+    if (key !== undefined) cache?.set(key, loaded);
+  }
   const findings = loaded.findings.map((finding) => ({ ...finding, subject: 'config' }));
   if (loaded.accepted.length > 1) {
     findings.push(newFinding('schema', `${CONFIG_FILE} must hold one document`, loaded.accepted[1]!.position([]), 'config'));

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Change, SemanticDiff } from '../core/change';
 import { INVERSE_KIND, inverseRisk, semanticDiff } from '../core/semantic-diff';
-import type { Snapshot } from '../core/validate';
+import { AgentMemo } from '../core/agent-memo';
+import type { LoadedFile, Snapshot } from '../core/validate';
 import { snapshotOf } from './helpers/repo';
 
 // Small repositories drawn from fixed id pools, on top of the fixture's people, teams and data classes.
@@ -254,6 +255,31 @@ describe('semanticDiff on random repositories', () => {
       { numRuns: 150 },
     );
     expect(changed).toBeGreaterThan(50);
+  });
+
+  it('gives the same snapshots and diff when the second side reuses the first side\'s parsed files and per-agent results', async () => {
+    let reused = 0;
+    await fc.assert(
+      fc.asyncProperty(pairOfRepos, fc.boolean(), async ([a, changed], agentsOnly) => {
+        // Half the pairs differ in agents only, the case the memo serves.
+        const b = agentsOnly ? { ...changed, tools: a.tools, sensitivities: a.sensitivities, guardrail: a.guardrail } : changed;
+        const alone = [await load(a), await load(b)];
+        const shared = { cache: new Map<string, LoadedFile>(), memo: new AgentMemo() };
+        const first = await snapshotOf(filesOf(a, { merged: false, reverse: false }), undefined, shared);
+        const second = await snapshotOf(filesOf(b, { merged: false, reverse: false }), undefined, shared);
+        for (const [fresh, reusing] of [[alone[0]!, first], [alone[1]!, second]] as const) {
+          expect(reusing.findings).toEqual(fresh.findings);
+          expect(reusing.capabilities).toEqual(fresh.capabilities);
+          expect(reusing.model.grants).toEqual(fresh.model.grants);
+          expect(reusing.model.denies).toEqual(fresh.model.denies);
+        }
+        expect(semanticDiff(first, second)).toEqual(semanticDiff(alone[0]!, alone[1]!));
+        if ([...second.capabilities.values()].some((capability) => [...first.capabilities.values()].includes(capability))) reused += 1;
+      }),
+      { numRuns: 150 },
+    );
+    // The memo must actually be exercised: most pairs share some agents and all of their context.
+    expect(reused).toBeGreaterThan(15);
   });
 
   it('reports capability-gained or capability-lost for every agent whose capability changed, unless its own grants explain it', async () => {

@@ -12,31 +12,29 @@ const DESTRUCTIVE: ReadonlySet<Effect> = new Set(['delete', 'execute']);
 /**
  * The per-agent hygiene rules: missing-owner, review-overdue, grant-expired,
  * inactive-agent-grants, exception-expired, ungated-destructive,
- * wildcard-write and unvetted-tool.
+ * wildcard-write and unvetted-tool, for one agent.
  */
-export function checkAgentHygiene(model: Model): Finding[] {
+export function agentHygieneFindings(model: Model, located: Located<AgentDoc>): Finding[] {
   const findings: Finding[] = [];
-  for (const located of model.agents.values()) {
-    const { doc, source, subject } = located;
-    const active = doc.status === 'active';
-    if (active) {
-      const owner = model.people.get(doc.owner);
-      if (owner && owner.doc.github === undefined) {
-        findings.push(newFinding('missing-owner', `owner '${doc.owner}' has no github login, so nobody can approve changes to this agent`, source.position(['owner']), subject));
-      }
-      reviewOverdue(model, located, findings);
+  const { doc, source, subject } = located;
+  const active = doc.status === 'active';
+  if (active) {
+    const owner = model.people.get(doc.owner);
+    if (owner && owner.doc.github === undefined) {
+      findings.push(newFinding('missing-owner', `owner '${doc.owner}' has no github login, so nobody can approve changes to this agent`, source.position(['owner']), subject));
     }
-    if (doc.status === 'retired' && doc.permissions.length > 0) {
-      findings.push(newFinding('inactive-agent-grants', `retired agent still lists ${doc.permissions.length} permission(s); remove them`, source.position(['permissions']), subject));
-    }
-    doc.exceptions?.forEach((exception, index) => {
-      if (dayOf(exception.expires) < model.today) {
-        const what = exception.guardrail ? `guardrail ${exception.guardrail}` : exception.rule;
-        findings.push(newFinding('exception-expired', `exception for ${what} expired on ${exception.expires}; its findings count again`, source.position(['exceptions', index, 'expires']), subject));
-      }
-    });
-    for (const grant of model.grants.get(doc.id) ?? []) checkGrant(model, located, grant, findings);
+    reviewOverdue(model, located, findings);
   }
+  if (doc.status === 'retired' && doc.permissions.length > 0) {
+    findings.push(newFinding('inactive-agent-grants', `retired agent still lists ${doc.permissions.length} permission(s); remove them`, source.position(['permissions']), subject));
+  }
+  doc.exceptions?.forEach((exception, index) => {
+    if (dayOf(exception.expires) < model.today) {
+      const what = exception.guardrail ? `guardrail ${exception.guardrail}` : exception.rule;
+      findings.push(newFinding('exception-expired', `exception for ${what} expired on ${exception.expires}; its findings count again`, source.position(['exceptions', index, 'expires']), subject));
+    }
+  });
+  for (const grant of model.grants.get(doc.id) ?? []) checkGrant(model, located, grant, findings);
   return findings;
 }
 

@@ -1,39 +1,36 @@
 import { perHour } from '../documents';
 import type { GuardrailRequire } from '../documents';
 import type { Finding } from '../finding';
-import { compiledGuardrails, guardrailsForAgent } from '../guardrail-match';
+import { guardrailsForAgent } from '../guardrail-match';
 import { pairKey } from '../capability';
-import type { Grant, Model } from '../model';
+import type { AgentDoc } from '../documents';
+import type { Grant, Located, Model } from '../model';
 import { isExpired } from '../model';
 import { newFinding, ruleDefinition } from '../rule-catalog';
 
-/** One `guardrail` finding per (unexpired permission, guardrail) that the permission breaks. */
-export function checkGuardrails(model: Model): Finding[] {
+/** One `guardrail` finding per (unexpired permission, guardrail) of one agent that the permission breaks. */
+export function guardrailFindings(model: Model, { doc: agent, subject }: Located<AgentDoc>): Finding[] {
   const findings: Finding[] = [];
-  const guardrails = compiledGuardrails(model);
-  if (guardrails.length === 0) return findings;
-  for (const { doc: agent, subject } of model.agents.values()) {
-    const applicable = guardrailsForAgent(model, agent);
-    if (applicable.length === 0) continue;
-    for (const grant of model.grants.get(agent.id) ?? []) {
-      if (isExpired(grant, model.today)) continue;
-      for (const guardrail of applicable) {
-        const selected = grant.actions.filter((action) => guardrail.pairs.has(pairKey(grant.tool, action)));
-        if (selected.length === 0) continue;
-        const broken = brokenRequirements(model, guardrail.located.doc.require, grant);
-        if (broken.length === 0) continue;
-        const { doc } = guardrail.located;
-        const finding = newFinding(
-          'guardrail',
-          `breaks guardrail \`${doc.id}\` (${grant.tool} ${selected.join(', ')}): ${broken.join('; ')}`,
-          grant.position,
-          subject,
-        );
-        finding.severity = doc.severity;
-        finding.controls = doc.controls?.length ? [...doc.controls] : [...ruleDefinition('guardrail').controls];
-        finding.guardrail = doc.id;
-        findings.push(finding);
-      }
+  const applicable = guardrailsForAgent(model, agent);
+  if (applicable.length === 0) return findings;
+  for (const grant of model.grants.get(agent.id) ?? []) {
+    if (isExpired(grant, model.today)) continue;
+    for (const guardrail of applicable) {
+      const selected = grant.actions.filter((action) => guardrail.pairs.has(pairKey(grant.tool, action)));
+      if (selected.length === 0) continue;
+      const broken = brokenRequirements(model, guardrail.located.doc.require, grant);
+      if (broken.length === 0) continue;
+      const { doc } = guardrail.located;
+      const finding = newFinding(
+        'guardrail',
+        `breaks guardrail \`${doc.id}\` (${grant.tool} ${selected.join(', ')}): ${broken.join('; ')}`,
+        grant.position,
+        subject,
+      );
+      finding.severity = doc.severity;
+      finding.controls = doc.controls?.length ? [...doc.controls] : [...ruleDefinition('guardrail').controls];
+      finding.guardrail = doc.id;
+      findings.push(finding);
     }
   }
   return findings;

@@ -6,31 +6,28 @@ import type { Located, Model } from '../model';
 import type { AgentDoc } from '../documents';
 import { newFinding } from '../rule-catalog';
 
-/** lethal-trifecta and risk-tier-understated, judged on effective capability. */
-export function checkRisk(model: Model, capabilities: Map<string, Capability>): Finding[] {
+/** lethal-trifecta and risk-tier-understated for one agent, judged on its effective capability. */
+export function riskFindings(model: Model, located: Located<AgentDoc>, capability: Capability): Finding[] {
   const findings: Finding[] = [];
-  for (const located of model.agents.values()) {
-    const capability = capabilities.get(located.doc.id)!;
-    const legs = trifectaLegs(model, capability);
-    if (hasLethalTrifecta(legs)) {
-      const read = describePair(legs.sensitiveRead!, located.doc.id);
-      const egress = describePair(legs.ungatedEgress!, located.doc.id);
-      findings.push(newFinding(
-        'lethal-trifecta',
-        `reads confidential data (${read}), is exposed to untrusted content, and can send data out without approval (${egress}); gate the egress with approval: required`,
-        positionOfPair(model, located, legs.ungatedEgress!),
-        located.subject,
-      ));
-    }
-    const computed = computedTier(model, capability);
-    if (tierRank(located.doc.riskTier) < tierRank(computed.tier)) {
-      findings.push(newFinding(
-        'risk-tier-understated',
-        `declared riskTier ${located.doc.riskTier} is below the computed tier ${computed.tier}: ${computed.because}`,
-        located.source.position(['riskTier']),
-        located.subject,
-      ));
-    }
+  const legs = trifectaLegs(model, capability);
+  if (hasLethalTrifecta(legs)) {
+    const read = describePair(legs.sensitiveRead!, located.doc.id);
+    const egress = describePair(legs.ungatedEgress!, located.doc.id);
+    findings.push(newFinding(
+      'lethal-trifecta',
+      `reads confidential data (${read}), is exposed to untrusted content, and can send data out without approval (${egress}); gate the egress with approval: required`,
+      positionOfPair(model, located, legs.ungatedEgress!),
+      located.subject,
+    ));
+  }
+  const computed = computedTier(model, capability);
+  if (tierRank(located.doc.riskTier) < tierRank(computed.tier)) {
+    findings.push(newFinding(
+      'risk-tier-understated',
+      `declared riskTier ${located.doc.riskTier} is below the computed tier ${computed.tier}: ${computed.because}`,
+      located.source.position(['riskTier']),
+      located.subject,
+    ));
   }
   return findings;
 }

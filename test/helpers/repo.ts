@@ -3,11 +3,12 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Finding } from '../../core/finding';
+import { gitBlobId } from '../../core/fs-tree';
 import type { FileContent, SourceTree, TreeEntry } from '../../core/source-tree';
 import { isYamlName } from '../../core/source-tree';
 import { loadSnapshot } from '../../core/validate';
 import { expect } from 'vitest';
-import type { Snapshot } from '../../core/validate';
+import type { LoadOptions, Snapshot } from '../../core/validate';
 
 /** The date every fixture is judged on. */
 export const FIXTURE_NOW = new Date('2026-11-26T12:00:00Z');
@@ -87,32 +88,33 @@ permissions:
 /** An in-memory SourceTree, so rule tests need no disk. */
 export function memoryTree(files: Record<string, string | Uint8Array>): SourceTree {
   const encoder = new TextEncoder();
+  const bytesOf = (content: string | Uint8Array): Uint8Array => (typeof content === 'string' ? encoder.encode(content) : content);
   return {
     async listGovernanceFiles(roots) {
       const entries: TreeEntry[] = [];
       const missingRoots = roots.filter((root) => !Object.keys(files).some((path) => path.startsWith(`${root}/`)));
       for (const path of Object.keys(files).sort()) {
-        if (roots.some((root) => path.startsWith(`${root}/`)) && isYamlName(path)) entries.push({ path, type: 'file' });
+        if (roots.some((root) => path.startsWith(`${root}/`)) && isYamlName(path)) entries.push({ path, type: 'file', id: gitBlobId(bytesOf(files[path]!)) });
       }
       return { entries, missingRoots };
     },
     async readFile(path, maxBytes): Promise<FileContent> {
       const content = files[path];
       if (content === undefined) return { status: 'missing' };
-      const bytes = typeof content === 'string' ? encoder.encode(content) : content;
-      return bytes.length > maxBytes ? { status: 'too-large', size: bytes.length } : { status: 'ok', bytes };
+      const bytes = bytesOf(content);
+      return bytes.length > maxBytes ? { status: 'too-large', size: bytes.length } : { status: 'ok', bytes, id: gitBlobId(bytes) };
     },
   };
 }
 
 /** Loads BASE_FILES with `changes` applied (null deletes a file). */
-export async function snapshotOf(changes: Record<string, string | Uint8Array | null> = {}, now = FIXTURE_NOW): Promise<Snapshot> {
+export async function snapshotOf(changes: Record<string, string | Uint8Array | null> = {}, now = FIXTURE_NOW, options: LoadOptions = {}): Promise<Snapshot> {
   const files: Record<string, string | Uint8Array> = { ...BASE_FILES };
   for (const [path, content] of Object.entries(changes)) {
     if (content === null) delete files[path];
     else files[path] = content;
   }
-  return loadSnapshot(memoryTree(files), { now });
+  return loadSnapshot(memoryTree(files), { now, ...options });
 }
 
 /** The findings of one rule (unwaived and waived). */
