@@ -23,9 +23,10 @@ import { generateHistory } from './git-history';
 import type { GeneratedHistory } from './git-history';
 import { formatCount, formatMs, minOf, printTable, reportFromChild, runChild } from './measure';
 import type { Figure } from './measure';
+import { fileLoader } from '../cli/context';
 
 const MARKER = '.bench-history.json';
-const HISTORY_VERSION = 1;
+const HISTORY_VERSION = 2;
 
 /** Options of the diff benchmark. */
 export interface DiffBenchOptions {
@@ -40,13 +41,13 @@ export interface DiffBenchOptions {
 export async function diffBenchChild(mode: string, dir: string, now: Date): Promise<void> {
   if (mode === 'diff') {
     await reportFromChild(async () => {
-      const revisions = await loadRevisions(dir, { base: 'main', head: 'pr', now });
+      const revisions = await loadRevisions(dir, { base: 'main', head: 'pr', now, loader: fileLoader() });
       const diff = semanticDiff(revisions.mergeBase.snapshot, revisions.head.snapshot);
       const required = requiredApprovals(diff.changes, revisions.base.snapshot, revisions.head.snapshot);
       return { changes: diff.changes.length, approvals: required.length };
     });
   } else if (mode === 'validate') {
-    await reportFromChild(async () => ({ findings: (await validateRepository(dir, { now })).findings.length }));
+    await reportFromChild(async () => ({ findings: (await validateRepository(dir, { now, loader: fileLoader() })).findings.length }));
   } else if (mode === 'changed') {
     await reportFromChild(async () => {
       const repo = await openRepository(dir);

@@ -884,8 +884,19 @@ function renderApprovalRules(rules: ApprovalRuleSpec[]): string {
     .join('---\n');
 }
 
-/** Every file of the repository, in a fixed order (catalog first, then agents). */
-export function* renderRepository(model: RepositoryModel): Generator<GeneratedFile> {
+/** How the catalog is laid out: one file per tool and guardrail, or grouped into a few files (same documents). */
+export type CatalogLayout = 'per-document' | 'grouped';
+
+/** Tools per file in the grouped layout. */
+const TOOLS_PER_GROUP = 20;
+
+/**
+ * Every file of the repository, in a fixed order (catalog first, then agents).
+ * The grouped layout holds the same documents in 15 catalog files instead of
+ * 224, for small repositories of a given file count (the 50-file diff).
+ */
+export function* renderRepository(model: RepositoryModel, layout: CatalogLayout = 'per-document'): Generator<GeneratedFile> {
+  const grouped = layout === 'grouped';
   yield { path: 'mandate.yaml', text: renderConfig() };
   yield {
     path: 'policies/data-classes.yaml',
@@ -893,11 +904,12 @@ export function* renderRepository(model: RepositoryModel): Generator<GeneratedFi
       .map((d) => `${HEADER}kind: DataClass\nid: ${d.id}\nsensitivity: ${d.sensitivity}\ndescription: ${str(d.description)}\n`)
       .join('---\n'),
   };
-  for (let f = 0; f * 50 < model.people.length; f++) {
+  const peoplePerFile = grouped ? model.people.length : 50;
+  for (let f = 0; f * peoplePerFile < model.people.length; f++) {
     yield {
       path: `policies/people/people-${pad(f + 1, 2)}.yaml`,
       text: model.people
-        .slice(f * 50, f * 50 + 50)
+        .slice(f * peoplePerFile, f * peoplePerFile + peoplePerFile)
         .map((p) => `${HEADER}kind: Person\nid: ${p.id}\nname: ${str(p.name)}\ngithub: ${p.github}\n`)
         .join('---\n'),
     };
@@ -906,8 +918,16 @@ export function* renderRepository(model: RepositoryModel): Generator<GeneratedFi
     path: 'policies/teams.yaml',
     text: model.teams.map((t) => `${HEADER}kind: Team\nid: ${t.id}\nmembers: ${flow(t.members)}\ngithub: ${t.github}\n`).join('---\n'),
   };
-  for (const t of model.tools) yield { path: `policies/tools/${t.id}.yaml`, text: renderTool(t) };
-  for (const g of model.guardrails) yield { path: `controls/guardrails/${g.id}.yaml`, text: renderGuardrail(g) };
+  if (grouped) {
+    for (let f = 0; f * TOOLS_PER_GROUP < model.tools.length; f++) {
+      const tools = model.tools.slice(f * TOOLS_PER_GROUP, (f + 1) * TOOLS_PER_GROUP);
+      yield { path: `policies/tools/tools-${pad(f + 1, 2)}.yaml`, text: tools.map(renderTool).join('---\n') };
+    }
+    yield { path: 'controls/guardrails.yaml', text: model.guardrails.map(renderGuardrail).join('---\n') };
+  } else {
+    for (const t of model.tools) yield { path: `policies/tools/${t.id}.yaml`, text: renderTool(t) };
+    for (const g of model.guardrails) yield { path: `controls/guardrails/${g.id}.yaml`, text: renderGuardrail(g) };
+  }
   yield { path: 'controls/approval-rules.yaml', text: renderApprovalRules(model.approvalRules) };
   for (const a of model.agents) yield { path: agentPath(a), text: renderAgent(a) };
 }

@@ -22,6 +22,7 @@ import {
   renderAgent,
   renderRepository,
   type AgentSpec,
+  type CatalogLayout,
   type PersonSpec,
   type RepositoryModel,
   type ToolSpec,
@@ -30,7 +31,7 @@ import {
 export interface HistoryOptions {
   /** Agents in the final tree; default: `files` minus the catalog files, else 5,000. */
   agents?: number;
-  /** Approximate total number of files in the final tree (used when `agents` is not given). */
+  /** Approximate total number of files in the final tree (used when `agents` is not given); below 225 the catalog is grouped. */
   files?: number;
   /** Commits on `main`, the root commit included (default 2,000). */
   commits?: number;
@@ -54,8 +55,8 @@ export interface GeneratedHistory {
 }
 
 /** Files every repository has besides the agents (mandate.yaml included). */
-function catalogFileCount(model: RepositoryModel): number {
-  return [...renderRepository({ ...model, agents: [] })].length;
+function catalogFileCount(model: RepositoryModel, layout: CatalogLayout): number {
+  return [...renderRepository({ ...model, agents: [] }, layout)].length;
 }
 
 const clone = (a: AgentSpec): AgentSpec => structuredClone(a);
@@ -166,9 +167,11 @@ export function generateHistory(dir: string, options: HistoryOptions = {}): Gene
   const commits = options.commits ?? 2000;
   if (!Number.isInteger(commits) || commits < 1) throw new Error(`commits must be a positive integer, got ${commits}`);
   let agentsCount = options.agents;
+  // A file count too small for one file per tool gets the grouped catalog (same documents, 15 files).
+  const empty = buildModel({ agents: 0, seed });
+  const layout: CatalogLayout = options.files !== undefined && options.files <= catalogFileCount(empty, 'per-document') ? 'grouped' : 'per-document';
   if (agentsCount === undefined) {
-    const catalog = catalogFileCount(buildModel({ agents: 0, seed }));
-    agentsCount = options.files !== undefined ? Math.max(1, options.files - catalog) : 5000;
+    agentsCount = options.files !== undefined ? Math.max(1, options.files - catalogFileCount(empty, layout)) : 5000;
   }
   const model = buildModel({ agents: agentsCount, seed });
   const rng = new Rng(seed ^ 0x5bd1e995);
@@ -232,7 +235,7 @@ export function generateHistory(dir: string, options: HistoryOptions = {}): Gene
 
   // The root commit: the catalog and every agent present at the start, in its oldest state.
   const rootFiles: { path: string; text: string }[] = [];
-  for (const f of renderRepository({ ...model, agents: [] })) rootFiles.push(f);
+  for (const f of renderRepository({ ...model, agents: [] }, layout)) rootFiles.push(f);
   for (let i = 0; i < n; i++) if (present[i]) rootFiles.push({ path: agentPath(current[i] as AgentSpec), text: renderAgent(current[i] as AgentSpec) });
 
   let time = Date.UTC(2026, 0, 5, 9, 0, 0) / 1000;

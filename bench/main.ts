@@ -1,6 +1,7 @@
 // `npm run bench` (bundled to dist/bench.js, run as `node --expose-gc dist/bench.js`).
 //
-//   node dist/bench.js [--quick] [--runs N] [--sizes 100,1000] [--seed N]
+//   node dist/bench.js [validate|decide|diff|simulate] [--quick] [--runs N] [--sizes 100,1000] [--seed N]
+//     (a section name runs that benchmark alone; without one, all four run)
 //   node dist/bench.js --child parse|validate DIR     (one measured run; used by the parent)
 //
 // The validate benchmark (BENCH.md): for N = 100, 1,000, 10,000 agents
@@ -23,6 +24,7 @@ import { diffBenchChild, runDiffBench } from './diff-bench';
 import { DEFAULT_SEED, GENERATOR_VERSION, generateRepository } from './generate';
 import { simulateBench, simulateChild } from './simulate-bench';
 import { formatCount, formatMs, minOf, printTable, reportFromChild, runChild, type Best, type Figure } from './measure';
+import { fileLoader } from '../cli/context';
 
 /** Generated repositories live here (git-ignored), reused across runs. */
 const WORK_DIR = fileURLToPath(new URL('../bench/.work/', import.meta.url));
@@ -88,7 +90,7 @@ async function childMain(args: string[]): Promise<void> {
     return;
   }
   await reportFromChild(async () => {
-    const result = await validateRepository(dir, { now: NOW });
+    const result = await validateRepository(dir, { now: NOW, loader: fileLoader() });
     return { files: result.summary.files, findings: result.findings.length, errors: result.summary.errors, warnings: result.summary.warnings, waived: result.summary.waived };
   });
 }
@@ -144,8 +146,30 @@ function ensureRepository(agents: number, seed: number): { dir: string; governan
   return { dir, governanceFiles: repo.governanceFiles };
 }
 
+const SECTIONS = ['validate', 'decide', 'diff', 'simulate'] as const;
+
 async function benchMain(argv: string[]): Promise<void> {
-  const flags = parseFlags(argv);
+  const section = SECTIONS.find((name) => name === argv[0]);
+  const flags = parseFlags(section ? argv.slice(1) : argv);
+  const runs = (name: (typeof SECTIONS)[number]): boolean => section === undefined || section === name;
+  let failed = 0;
+  const quick = argv.includes('--quick');
+  if (runs('validate')) failed += await runValidateBench(flags);
+  if (runs('decide')) failed += await runDecide(flags, quick);
+  if (runs('diff')) {
+    try {
+      failed += (await runDiffBench({ workDir: WORK_DIR, now: NOW, seed: flags.seed, runs: flags.runs, quick })).failed;
+    } catch (e) {
+      failed++;
+      console.error(`diff benchmark failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  if (runs('simulate')) failed += await runSimulateBench(flags, quick);
+  if (failed > 0) process.exitCode = 1;
+}
+
+/** The validate benchmark; returns how many targets failed. */
+async function runValidateBench(flags: Flags): Promise<number> {
   const results = new Map<number, { parse: Best; validate: Best; files: number }>();
   let failed = 0;
   for (const n of flags.sizes) {
@@ -211,12 +235,17 @@ async function benchMain(argv: string[]): Promise<void> {
       console.log(
         `${formatCount(n)} agents: ${formatCount(r.files)} governance files; validate found ${count(v.findings)} findings ` +
           `(${count(v.errors)} errors, ${count(v.warnings)} warnings, ${count(v.waived)} waived); ` +
-          `child wall time validate ${formatMs(r.validate.wallMs ?? 0)}, bare parse ${formatMs(r.parse.wallMs ?? 0)}`,
+          `child wall time validate ${formatMs(r.validate.wallMs ?? 0)}, bare parse ${formatMs(r.parse.wallMs ?? 0)}; ` +
+          `CPU time (all threads) validate ${formatMs(Number(v.cpuMs))}, bare parse ${formatMs(Number(r.parse.info.cpuMs))}`,
       );
     }
   }
-  // decide throughput (BENCH.md): 1,000 agents; --quick: the smallest size and fewer calls.
-  const quick = argv.includes('--quick');
+  return failed;
+}
+
+/** decide throughput (BENCH.md): 1,000 agents; --quick: the smallest size and fewer calls. */
+async function runDecide(flags: Flags, quick: boolean): Promise<number> {
+  let failed = 0;
   const decideAgents = quick ? (QUICK_SIZES[0] as number) : 1_000;
   try {
     const repo = ensureRepository(decideAgents, flags.seed);
@@ -226,14 +255,7 @@ async function benchMain(argv: string[]): Promise<void> {
     failed++;
     console.error(`decide throughput failed: ${e instanceof Error ? e.message : String(e)}`);
   }
-  try {
-    failed += (await runDiffBench({ workDir: WORK_DIR, now: NOW, seed: flags.seed, runs: flags.runs, quick })).failed;
-  } catch (e) {
-    failed++;
-    console.error(`diff benchmark failed: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  failed += await runSimulateBench(flags, quick);
-  if (failed > 0) process.exitCode = 1;
+  return failed;
 }
 
 /** The replay benchmark (bench/simulate-bench.ts); `node dist/bench.js simulate [--quick]` runs it alone. */
@@ -253,7 +275,6 @@ try {
   if (argv[0] === '--child') await childMain(argv.slice(1));
   else if (argv[0] === '--child-diff') await diffBenchChild(argv[1] ?? '', argv[2] ?? '', NOW);
   else if (argv[0] === '--child-simulate') await simulateChild(argv.slice(1));
-  else if (argv[0] === 'simulate') process.exitCode = (await runSimulateBench(parseFlags(argv.slice(1)), argv.includes('--quick'))) > 0 ? 1 : 0;
   else await benchMain(argv);
 } catch (e) {
   console.error(e instanceof Error ? e.message : String(e));

@@ -130,9 +130,12 @@ export function runChild(args: string[], options: ChildOptions = {}): Run {
  */
 export async function reportFromChild(work: () => Promise<Record<string, unknown> | void> | Record<string, unknown> | void): Promise<void> {
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   const info = (await work()) ?? {};
   const ms = performance.now() - start;
-  process.stdout.write(`${JSON.stringify({ ...info, ms, maxRssKb: process.resourceUsage().maxRSS })}\n`);
+  // CPU time of every thread (parse workers included), beside the wall time the targets use.
+  const cpu = process.cpuUsage(cpuStart);
+  process.stdout.write(`${JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000, ...info, ms, maxRssKb: process.resourceUsage().maxRSS })}\n`);
 }
 
 // ---------------------------------------------------------------------------

@@ -21,6 +21,8 @@ import { loadSnapshot } from '../core/validate';
 import { simulateCallLog } from '../core/simulate';
 import { Rng } from './generate';
 import { formatCount, formatMs, minOf, printTable, reportFromChild, runChild, type Figure } from './measure';
+import { fileLoader } from '../cli/context';
+import { AgentMemo } from '../core/agent-memo';
 
 /** Bump whenever the generated calls change. */
 const CALLS_VERSION = 1;
@@ -82,9 +84,10 @@ export async function simulateChild(args: string[]): Promise<void> {
   if (!dir || !calls) throw new Error('usage: bench.js --child-simulate DIR CALLS');
   await reportFromChild(async () => {
     const start = performance.now();
-    const cache = new Map<string, LoadedFile>();
-    const base = await loadSnapshot(fileSystemTree(dir), { now: NOW, cache });
-    const head = await loadSnapshot(fileSystemTree(dir), { now: NOW, cache });
+    // As loadRevisions does for `mandate simulate`: one parse cache, one agent memo, the CLI's parse pool.
+    const shared = { now: NOW, cache: new Map<string, LoadedFile>(), memo: new AgentMemo(), loader: fileLoader() };
+    const base = await loadSnapshot(fileSystemTree(dir), shared);
+    const head = await loadSnapshot(fileSystemTree(dir), shared);
     const loaded = performance.now();
     const result = await simulateCallLog(calls, base.model, head.model, { now: NOW });
     const replayMs = performance.now() - loaded;

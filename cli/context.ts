@@ -1,7 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseNow } from '../core/dates';
+import type { FileLoader } from '../core/validate';
 import { UsageError } from './output';
+import { ParsePool } from './parse-pool';
 
 /** The options every command takes (CLI.md). */
 export interface GlobalOptions {
@@ -31,4 +33,12 @@ export function currentTime(): Date {
 export function requireFormat<F extends string>(format: string, supported: readonly F[]): F {
   if ((supported as readonly string[]).includes(format)) return format as F;
   throw new UsageError(`--format ${format} is not supported here; use one of ${supported.join(', ')}`);
+}
+
+let pool: ParsePool | undefined;
+
+/** The loader every command loads repositories with: one parse pool per process, next to the built CLI. */
+export function fileLoader(): FileLoader {
+  pool ??= new ParsePool(new URL('./parse-worker.js', import.meta.url));
+  return pool.load;
 }

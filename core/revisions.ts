@@ -3,7 +3,7 @@ import { fileSystemTree } from './fs-tree';
 import type { Repository } from './git';
 import { defaultBaseRef, mergeBase, openRepository, resolveRef } from './git';
 import { commitTree } from './git-tree';
-import type { LoadedFile, Snapshot } from './validate';
+import type { FileLoader, LoadedFile, Snapshot } from './validate';
 import { loadSnapshot } from './validate';
 
 /** Which two sides of the repository a command compares (CLI.md, `mandate diff`). */
@@ -13,6 +13,8 @@ export interface RevisionOptions {
   /** A revision; default: the working tree. */
   head?: string;
   now?: Date;
+  /** How files are parsed (see LoadOptions). */
+  loader?: FileLoader;
 }
 
 /** One loaded side. */
@@ -44,7 +46,7 @@ export async function loadRevisions(dir: string, options: RevisionOptions = {}):
   const repo = await openRepository(dir);
   const cache = new Map<string, LoadedFile>();
   const memo = new AgentMemo();
-  const load = (tree: Parameters<typeof loadSnapshot>[0]) => loadSnapshot(tree, { now: options.now, cache, memo });
+  const load = (tree: Parameters<typeof loadSnapshot>[0]) => loadSnapshot(tree, { now: options.now, cache, memo, loader: options.loader });
   let head: Revision;
   let headCommit: string;
   if (options.head === undefined) {

@@ -41,7 +41,14 @@ export interface LoadOptions {
   cache?: Map<string, LoadedFile>;
   /** Reuses per-agent results between loads of one repository (see agent-memo.ts). */
   memo?: AgentMemo;
+  /** Parses and shape-checks the governance files (the CLI passes a worker pool); default: `loadFile` in this thread. */
+  loader?: FileLoader;
 }
+
+/** Parses and shape-checks one governance file under the roots, maybe elsewhere; never rejects on content. */
+export type FileLoader = (file: string, bytes: Uint8Array, limits: ParseLimits) => Promise<LoadedFile>;
+
+const loadInThisThread: FileLoader = (file, bytes, limits) => Promise.resolve(loadFile(file, bytes, 'roots', limits));
 
 /** One side of the repository, loaded, modelled and checked. */
 export interface Snapshot {
@@ -83,37 +90,45 @@ export async function loadSnapshot(tree: SourceTree, options: LoadOptions = {}):
       raw.push(newFinding('unreadable-file', `root directory '${missing}' does not exist`, configLoad.source.position(['roots', index]), 'config'));
     }
   }
-  const accepted: ParsedDocument[] = [];
+  // Files are handed to the loader as they are read and collected in path order.
+  const loader = options.loader ?? loadInThisThread;
+  const files: (LoadedFile | Promise<LoadedFile>)[] = [];
+  const problem = (finding: Finding): LoadedFile => ({ file: finding.file, accepted: [], findings: [finding] });
   for (const entry of entries) {
     const at = { file: entry.path, line: 1, column: 1 };
     if (entry.type !== 'file') {
       const reason = entry.type === 'symlink' ? 'is a symlink; symlinks are never followed' : 'is not a regular file';
-      raw.push(newFinding('unreadable-file', `${entry.path} ${reason}`, at, 'file'));
+      files.push(problem(newFinding('unreadable-file', `${entry.path} ${reason}`, at, 'file')));
       continue;
     }
-    const cachedKey = entry.id === undefined ? undefined : `${entry.path}\u0000${entry.id}`;
-    const cached = cachedKey === undefined ? undefined : options.cache?.get(cachedKey);
+    const cached = entry.id === undefined ? undefined : options.cache?.get(`${entry.path}\u0000${entry.id}`);
     if (cached) {
-      raw.push(...cached.findings);
-      accepted.push(...cached.accepted);
+      files.push(cached);
       continue;
     }
     const content = await tree.readFile(entry.path, config.maxFileBytes);
     if (content.status === 'too-large') {
-      raw.push(newFinding('yaml-limit', `file is ${content.size} bytes, over the ${config.maxFileBytes}-byte limit (maxFileBytes)`, at, 'file'));
+      files.push(problem(newFinding('yaml-limit', `file is ${content.size} bytes, over the ${config.maxFileBytes}-byte limit (maxFileBytes)`, at, 'file')));
       continue;
     }
     if (content.status !== 'ok') {
       const reason = content.status === 'missing' ? 'disappeared while reading' : content.reason;
-      raw.push(newFinding('unreadable-file', `cannot read ${entry.path}: ${reason}`, at, 'file'));
+      files.push(problem(newFinding('unreadable-file', `cannot read ${entry.path}: ${reason}`, at, 'file')));
       continue;
     }
     const key = content.id === undefined ? undefined : `${entry.path}\u0000${content.id}`;
-    let loaded = key === undefined ? undefined : options.cache?.get(key);
-    if (!loaded) {
-      loaded = loadFile(entry.path, content.bytes, 'roots', limits);
-      if (key !== undefined) options.cache?.set(key, loaded);
+    const known = key === undefined ? undefined : options.cache?.get(key);
+    if (known) {
+      files.push(known);
+      continue;
     }
+    files.push(loader(entry.path, content.bytes, limits).then((loaded) => {
+      if (key !== undefined) options.cache?.set(key, loaded);
+      return loaded;
+    }));
+  }
+  const accepted: ParsedDocument[] = [];
+  for (const loaded of await Promise.all(files)) {
     raw.push(...loaded.findings);
     accepted.push(...loaded.accepted);
   }

@@ -22,16 +22,46 @@ export const DEFAULT_PARSE_LIMITS: ParseLimits = { maxDepth: 64, maxAliases: 100
 /** A key or list index on the way from a document's root to one of its nodes. */
 export type PathSegment = string | number;
 
-/** One YAML document of a governance file: its plain value and a way back to source positions. */
-export interface ParsedDocument {
-  file: string;
-  /** 0-based position of the document in its file. */
-  index: number;
-  value: unknown;
-  /** Whether a yaml-*, forbidden-key, duplicate-key or schema problem keeps it out of the model. */
-  rejected: boolean;
+/**
+ * One YAML document of a governance file: its plain value and a way back to
+ * source positions. A class of plain fields, so a structured clone (from a
+ * worker thread) carries everything and `revive` gives it its methods back.
+ */
+export class ParsedDocument {
+  constructor(
+    readonly file: string,
+    /** 0-based position of the document in its file. */
+    readonly index: number,
+    readonly value: unknown,
+    /** Whether a yaml-*, forbidden-key, duplicate-key or schema problem keeps it out of the model. */
+    readonly rejected: boolean,
+    private readonly rootOffset: number,
+    private readonly offsets: Map<object, ContainerOffsets>,
+    /** Where each line of the file starts; shared by the file's documents. */
+    private readonly lineStarts: readonly number[],
+  ) {}
+
   /** Where the node at `path` starts (its key when `part` is `key`), or the nearest ancestor that exists. */
-  position(path: readonly PathSegment[], part?: 'key' | 'value'): SourcePosition;
+  position(path: readonly PathSegment[], part: 'key' | 'value' = 'value'): SourcePosition {
+    return positionAt(this.file, this.lineStarts, locate(this.value, this.offsets, this.rootOffset, path, part));
+  }
+
+  /** Gives a structured clone of a ParsedDocument its prototype back (in place). */
+  static revive(clone: ParsedDocument): ParsedDocument {
+    return Object.setPrototypeOf(clone, ParsedDocument.prototype) as ParsedDocument;
+  }
+}
+
+/** Line and column (1-based, columns in UTF-16 code units) of an offset. */
+function positionAt(file: string, lineStarts: readonly number[], offset: number): SourcePosition {
+  let low = 0;
+  let high = lineStarts.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (lineStarts[middle]! <= offset) low = middle;
+    else high = middle - 1;
+  }
+  return { file, line: low + 1, column: offset - (lineStarts[low] ?? 0) + 1 };
 }
 
 /** The result of reading one governance file's bytes. */
@@ -60,10 +90,7 @@ export function parseGovernanceFile(file: string, bytes: Uint8Array, limits: Par
     return { file, documents: [], findings };
   }
   const lineCounter = new LineCounter();
-  const at = (offset: number): SourcePosition => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { file, line, column: col };
-  };
+  const at = (offset: number): SourcePosition => positionAt(file, lineCounter.lineStarts, offset);
   let documents: Document.Parsed[];
   try {
     documents = parseAllDocuments(text, {
@@ -85,7 +112,7 @@ export function parseGovernanceFile(file: string, bytes: Uint8Array, limits: Par
   }
   const parsed: ParsedDocument[] = [];
   documents.forEach((document, index) => {
-    const converted = convertDocument(file, document, index, limits, at);
+    const converted = convertDocument(file, document, index, limits, lineCounter.lineStarts);
     findings.push(...converted.findings);
     if (converted.document) parsed.push(converted.document);
   });
@@ -127,8 +154,9 @@ function convertDocument(
   document: Document.Parsed,
   index: number,
   limits: ParseLimits,
-  at: (offset: number) => SourcePosition,
+  lineStarts: readonly number[],
 ): { document?: ParsedDocument; findings: Finding[] } {
+  const at = (offset: number): SourcePosition => positionAt(file, lineStarts, offset);
   const findings: Finding[] = [];
   for (const problem of [...document.errors, ...document.warnings]) {
     const message = (problem.message.split('\n')[0] ?? problem.message).replace(/ at line \d+, column \d+.*$/, '');
@@ -152,13 +180,7 @@ function convertDocument(
   // not a WeakMap: it lives exactly as long as the document, and weak maps
   // cost the garbage collector extra work on every major collection.
   const rootOffset = document.contents.range?.[0] ?? 0;
-  const offsets = state.offsets;
-  const positionOf = (path: readonly PathSegment[], part: 'key' | 'value' = 'value'): SourcePosition =>
-    at(locate(value, offsets, rootOffset, path, part));
-  return {
-    findings,
-    document: { file, index, value, rejected: state.rejected, position: positionOf },
-  };
+  return { findings, document: new ParsedDocument(file, index, value, state.rejected, rootOffset, state.offsets, lineStarts) };
 }
 
 function isEmptyScalar(node: YamlNode): boolean {

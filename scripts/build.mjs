@@ -54,5 +54,11 @@ await build({
   outdir: 'dist',
   banner: { js: `#!/usr/bin/env node\n${requireShim}` },
 });
-await build({ ...common, sourcemap: 'linked', plugins: [precompiledValidators], entryPoints: { bench: 'bench/main.ts' }, outdir: 'dist' });
+await build({
+  ...common,
+  sourcemap: 'linked',
+  plugins: [precompiledValidators],
+  entryPoints: { bench: 'bench/main.ts', 'parse-worker': 'cli/parse-worker.ts' },
+  outdir: 'dist',
+});
 rmSync('dist/.build', { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { spawnSync } from 'node:child_process';
 import { actionGlobMatches, generateRepository } from '../bench/generate';
 import { generateHistory } from '../bench/git-history';
+import { validateRepository } from '../core/validate';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mandate-bench-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -198,5 +199,21 @@ describe('bench git history', () => {
     }
     // Same options, same commits.
     expect(generateHistory(join(tmp, 'history-2'), { agents: 30, commits: 40, seed: 3 }).pr).toBe(h.pr);
+  });
+
+  it('builds a 50-file repository by grouping the catalog, with the same catalog documents', async () => {
+    const dir = join(tmp, 'history-50');
+    const h = generateHistory(dir, { files: 50, commits: 5, seed: 3 });
+    const files = [...tree(dir).keys()].filter((path) => !path.startsWith('.git'));
+    expect(files).toHaveLength(50);
+    expect(h.files).toBe(50);
+    const grouped = await validateRepository(dir, { now: new Date('2026-12-01') });
+    const perDocument = join(tmp, 'history-50-plain');
+    generateRepository(perDocument, { agents: h.agents, seed: 3 });
+    const plain = await validateRepository(perDocument, { now: new Date('2026-12-01') });
+    for (const kind of ['tools', 'people', 'guardrails', 'dataClasses', 'teams', 'approvalRules'] as const) {
+      expect([...grouped.snapshot.model[kind].keys()].sort()).toEqual([...plain.snapshot.model[kind].keys()].sort());
+    }
+    expect(grouped.snapshot.model.agents.size).toBe(h.agents);
   });
 });

@@ -7,7 +7,7 @@ import { describeCall } from '../../core/scenarios';
 import type { Snapshot } from '../../core/validate';
 import { loadSnapshot } from '../../core/validate';
 import type { GlobalOptions } from '../context';
-import { currentTime, repositoryRoot, requireFormat } from '../context';
+import { currentTime, fileLoader, repositoryRoot, requireFormat } from '../context';
 import type { Palette } from '../output';
 import { paletteFor, UsageError, writeOutput } from '../output';
 import { codeSpan, escapeMarkdown } from '../render/markdown-escape';
@@ -28,7 +28,7 @@ export async function runCheck(options: CheckOptions): Promise<number> {
   if (options.at !== undefined && typeof options.at !== 'string') throw new UsageError('--at may be given once');
   const day = options.at === undefined ? dayOfInstant(now) : parseAt(options.at);
   const root = await repositoryRoot(options.repo);
-  const snapshot = await loadSnapshot(fileSystemTree(root), { now });
+  const snapshot = await loadSnapshot(fileSystemTree(root), { now, loader: fileLoader() });
   warnAboutErrors(snapshot);
   const index = decisionIndex(snapshot.model);
   const decision = decide(index, call, day);

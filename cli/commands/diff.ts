@@ -3,7 +3,7 @@ import { GitError } from '../../core/git';
 import { loadRevisions } from '../../core/revisions';
 import { semanticDiff } from '../../core/semantic-diff';
 import type { GlobalOptions } from '../context';
-import { currentTime, repositoryRoot, requireFormat } from '../context';
+import { currentTime, fileLoader, repositoryRoot, requireFormat } from '../context';
 import { paletteFor, UsageError, writeOutput } from '../output';
 import { buildDiffReport } from '../../core/diff-report';
 import { diffJson, diffMarkdown, diffText } from '../render/diff-summary';
@@ -19,7 +19,7 @@ export interface DiffOptions extends GlobalOptions {
 export async function runDiff(options: DiffOptions): Promise<number> {
   const format = requireFormat(options.format, ['text', 'json', 'markdown'] as const);
   const root = await repositoryRoot(options.repo);
-  const revisions = await loadRevisions(root, { base: options.base, head: options.head, now: currentTime() }).catch((error: unknown) => {
+  const revisions = await loadRevisions(root, { base: options.base, head: options.head, now: currentTime(), loader: fileLoader() }).catch((error: unknown) => {
     throw error instanceof GitError ? new UsageError(error.message) : error;
   });
   const diff = semanticDiff(revisions.mergeBase.snapshot, revisions.head.snapshot);

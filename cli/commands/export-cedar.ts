@@ -6,7 +6,7 @@ import { fileSystemTree } from '../../core/fs-tree';
 import { redactSecrets } from '../../core/secrets';
 import { loadSnapshot } from '../../core/validate';
 import type { GlobalOptions } from '../context';
-import { currentTime, repositoryRoot, requireFormat } from '../context';
+import { currentTime, fileLoader, repositoryRoot, requireFormat } from '../context';
 import { UsageError, writeOutput } from '../output';
 
 /** The arguments of `mandate export cedar [--out DIR]`. */
@@ -25,7 +25,7 @@ export async function runExportCedar(options: ExportCedarOptions): Promise<numbe
   const format = requireFormat(options.format, ['text', 'json'] as const);
   if (options.out === '') throw new UsageError('--out needs a directory');
   const root = await repositoryRoot(options.repo);
-  const snapshot = await loadSnapshot(fileSystemTree(root), { now: currentTime() });
+  const snapshot = await loadSnapshot(fileSystemTree(root), { now: currentTime(), loader: fileLoader() });
   const errors = snapshot.findings.filter((finding) => finding.severity === 'error' && !finding.waived).length;
   if (errors > 0) {
     process.stderr.write(`mandate: warning: the repository has ${errors} error finding${errors === 1 ? '' : 's'} (see mandate validate); documents with shape errors are left out of the export\n`);

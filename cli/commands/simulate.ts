@@ -11,7 +11,7 @@ import { loadRevisions } from '../../core/revisions';
 import type { CallSimulation, ChangeKind, ExhaustiveSimulation, SimulationSummary } from '../../core/simulate';
 import { DEFAULT_CHANGED_LIMIT, simulateCallLog, simulateExhaustive } from '../../core/simulate';
 import type { GlobalOptions } from '../context';
-import { currentTime, repositoryRoot, requireFormat } from '../context';
+import { currentTime, fileLoader, repositoryRoot, requireFormat } from '../context';
 import type { Palette } from '../output';
 import { paletteFor, UsageError, writeOutput } from '../output';
 import { progressBar } from '../progress';
@@ -65,7 +65,7 @@ export async function runSimulate(options: SimulateOptions): Promise<number> {
   const root = await repositoryRoot(options.repo);
   const callsPath = options.calls === undefined ? undefined : await callsFile(options.calls);
   const now = currentTime();
-  const revisions = await loadRevisions(root, { base: options.base, head: options.head, now }).catch((error: unknown) => {
+  const revisions = await loadRevisions(root, { base: options.base, head: options.head, now, loader: fileLoader() }).catch((error: unknown) => {
     throw error instanceof GitError ? new UsageError(error.message) : error;
   });
   warnAboutErrors(revisions);

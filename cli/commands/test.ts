@@ -8,7 +8,7 @@ import { describeCall, describeFailure, parseScenarioFile, runScenarios } from '
 import { isYamlName } from '../../core/source-tree';
 import { loadSnapshot } from '../../core/validate';
 import type { GlobalOptions } from '../context';
-import { currentTime, repositoryRoot, requireFormat } from '../context';
+import { currentTime, fileLoader, repositoryRoot, requireFormat } from '../context';
 import type { Palette } from '../output';
 import { paletteFor, UsageError, writeOutput } from '../output';
 import { codeSpan, escapeMarkdown } from '../render/markdown-escape';
@@ -36,7 +36,7 @@ export async function runTest(options: TestOptions): Promise<number> {
   const shown = (path: string): string => displayPath(root, path);
   const paths = await scenarioPaths(target, shown);
   const now = currentTime();
-  const snapshot = await loadSnapshot(fileSystemTree(root), { now });
+  const snapshot = await loadSnapshot(fileSystemTree(root), { now, loader: fileLoader() });
   const files: ScenarioFile[] = [];
   for (const path of paths) {
     const name = shown(path);

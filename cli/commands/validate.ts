@@ -1,6 +1,6 @@
 import { validateRepository } from '../../core/validate';
 import type { GlobalOptions } from '../context';
-import { currentTime, repositoryRoot, requireFormat } from '../context';
+import { currentTime, fileLoader, repositoryRoot, requireFormat } from '../context';
 import { paletteFor, writeOutput } from '../output';
 import { findingsMarkdown, findingsText, validationJson } from '../render/findings';
 import { junitReport } from '../render/junit';
@@ -10,7 +10,7 @@ import { sarifReport } from '../render/sarif';
 export async function runValidate(options: GlobalOptions & { strict: boolean }): Promise<number> {
   const format = requireFormat(options.format, ['text', 'json', 'markdown', 'sarif', 'junit'] as const);
   const root = await repositoryRoot(options.repo);
-  const result = await validateRepository(root, { now: currentTime(), strict: options.strict });
+  const result = await validateRepository(root, { now: currentTime(), strict: options.strict, loader: fileLoader() });
   switch (format) {
     case 'json': writeOutput(validationJson(result)); break;
     case 'markdown': writeOutput(findingsMarkdown(result)); break;

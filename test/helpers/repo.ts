@@ -138,10 +138,12 @@ export function removeRepo(root: string): void {
 }
 
 const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
+/** The built parse worker (cli/parse-worker.ts). */
+export const PARSE_WORKER = join(import.meta.dirname, '..', '..', 'dist', 'parse-worker.js');
 
-/** Builds dist/cli.js when a test file runs on its own without `npm test`. */
+/** Builds dist/ when a test file runs on its own without `npm test`. */
 export function ensureBuilt(): void {
-  if (!existsSync(CLI)) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: join(import.meta.dirname, '..', '..') });
+  if (!existsSync(CLI) || !existsSync(PARSE_WORKER)) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: join(import.meta.dirname, '..', '..') });
 }
 
 /** Spawns the built CLI as a user would; returns stdout, stderr and the exit code. */
