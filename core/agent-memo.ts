@@ -11,9 +11,10 @@
  * identity, which the parse cache gives to every unchanged blob, so a memo
  * can never return a result computed from different content.
  *
- * Results that depend on other agents (delegation references, the delegation
- * closure of capability, risk over a closed capability) are not kept here
- * unless the inputs they were computed from are the same objects.
+ * Results that depend on other agents (the delegation closure of capability,
+ * risk over a closed capability) are reused only when the inputs they were
+ * computed from are the same objects; delegation references are always
+ * checked again.
  */
 import type { Capability } from './capability';
 import type { Finding } from './finding';
@@ -30,6 +31,8 @@ export interface AgentReferences {
 export interface AgentResults {
   references?: AgentReferences;
   own?: Capability;
+  /** The effective capability of a delegating agent and the own capabilities (its own first) it was closed over. */
+  closed?: { parts: Capability[]; capability: Capability };
   hygiene?: Finding[];
   guardrails?: Finding[];
   /** Risk findings and the effective capability they were judged on. */

@@ -38,7 +38,8 @@ export function pairKey(tool: string, action: string): string {
  * of its own capability and that of every agent it reaches through delegation
  * (not through suspended or retired agents). Computed per agent over the
  * reachable set, so cycles and document order cannot change the result.
- * Own capabilities are remembered in `memo` (see agent-memo.ts).
+ * Own capabilities, and closures over the same own capabilities, are
+ * remembered in `memo` (see agent-memo.ts).
  */
 export function computeCapabilities(model: Model, memo: AgentMemo): Map<string, Capability> {
   const own = new Map<string, Capability>();
@@ -48,33 +49,45 @@ export function computeCapabilities(model: Model, memo: AgentMemo): Map<string, 
     own.set(agent.doc.id, results.own);
   }
   const closed = new Map<string, Capability>();
-  for (const agentId of model.agents.keys()) {
-    const base = own.get(agentId)!;
+  for (const [agentId, located] of model.agents) {
     const reachable = reachableDelegates(model, agentId);
     if (reachable.length === 0) {
-      closed.set(agentId, base);
+      closed.set(agentId, own.get(agentId)!);
       continue;
     }
-    const result: Capability = {
-      agent: agentId,
-      entries: new Map([...base.entries].map(([key, entry]) => [key, { ...entry, via: [...entry.via] }])),
-      untrustedExposure: base.untrustedExposure,
-    };
-    for (const delegateId of reachable) {
-      const reached = own.get(delegateId)!;
-      result.untrustedExposure ||= reached.untrustedExposure;
-      for (const [key, entry] of reached.entries) {
-        const held = result.entries.get(key);
-        if (!held) result.entries.set(key, { ...entry, via: [...entry.via] });
-        else {
-          held.gated &&= entry.gated;
-          held.via.push(...entry.via);
-        }
-      }
+    const parts = [own.get(agentId)!, ...reachable.map((delegateId) => own.get(delegateId)!)];
+    const results = memo.of(located.doc);
+    const remembered = results.closed;
+    if (remembered && remembered.parts.length === parts.length && remembered.parts.every((part, index) => part === parts[index])) {
+      closed.set(agentId, remembered.capability);
+      continue;
     }
-    closed.set(agentId, result);
+    const capability = closeOver(agentId, parts);
+    results.closed = { parts, capability };
+    closed.set(agentId, capability);
   }
   return closed;
+}
+
+/** The union of own capabilities, the agent's own first; an entry is gated only if every part reaching it is. */
+function closeOver(agentId: string, [self, ...delegates]: Capability[]): Capability {
+  const result: Capability = {
+    agent: agentId,
+    entries: new Map([...self!.entries].map(([key, entry]) => [key, { ...entry, via: [...entry.via] }])),
+    untrustedExposure: self!.untrustedExposure,
+  };
+  for (const reached of delegates) {
+    result.untrustedExposure ||= reached.untrustedExposure;
+    for (const [key, entry] of reached.entries) {
+      const held = result.entries.get(key);
+      if (!held) result.entries.set(key, { ...entry, via: [...entry.via] });
+      else {
+        held.gated &&= entry.gated;
+        held.via.push(...entry.via);
+      }
+    }
+  }
+  return result;
 }
 
 /** Agents reachable from `agentId` by delegation, not through suspended or retired ones, sorted; itself excluded. */

@@ -64,15 +64,58 @@ export function semanticDiff(base: Snapshot, head: Snapshot): SemanticDiff {
 /**
  * Introduced: head findings with no base finding of the same rule, subject
  * and message (CLI.md); fixed: the inverse. Both sorted.
+ *
+ * Most findings of a pull request sit unchanged at the same place on both
+ * sides, so a merge walk over the two sorted lists pairs those off first;
+ * only the rest are looked up, by subject, in the other side.
  */
 export function compareFindingSets(base: readonly Finding[], head: readonly Finding[]): { introduced: Finding[]; fixed: Finding[] } {
-  const key = (finding: Finding): string => `${finding.rule}\u0000${finding.subject}\u0000${finding.message}`;
-  const before = new Set(base.map(key));
-  const after = new Set(head.map(key));
+  const sortedBase = isSorted(base) ? base : [...base].sort(compareFindings);
+  const sortedHead = isSorted(head) ? head : [...head].sort(compareFindings);
+  const baseRest: Finding[] = [];
+  const headRest: Finding[] = [];
+  let b = 0;
+  let h = 0;
+  while (b < sortedBase.length && h < sortedHead.length) {
+    const was = sortedBase[b]!;
+    const now = sortedHead[h]!;
+    const order = compareFindings(was, now);
+    if (order === 0 && was.subject === now.subject) {
+      b += 1;
+      h += 1;
+    } else if (order <= 0) {
+      baseRest.push(was);
+      b += 1;
+    } else {
+      headRest.push(now);
+      h += 1;
+    }
+  }
+  baseRest.push(...sortedBase.slice(b));
+  headRest.push(...sortedHead.slice(h));
   return {
-    introduced: head.filter((finding) => !before.has(key(finding))).sort(compareFindings),
-    fixed: base.filter((finding) => !after.has(key(finding))).sort(compareFindings),
+    introduced: withoutCounterpart(headRest, sortedBase),
+    fixed: withoutCounterpart(baseRest, sortedHead),
   };
+}
+
+function isSorted(findings: readonly Finding[]): boolean {
+  for (let index = 1; index < findings.length; index++) if (compareFindings(findings[index - 1]!, findings[index]!) > 0) return false;
+  return true;
+}
+
+/** The findings (in order) that no finding of `other` matches by rule, subject and message. */
+function withoutCounterpart(findings: readonly Finding[], other: readonly Finding[]): Finding[] {
+  if (findings.length === 0) return [];
+  const bySubject = new Map<string, Finding[]>();
+  for (const finding of other) {
+    const list = bySubject.get(finding.subject);
+    if (list) list.push(finding);
+    else bySubject.set(finding.subject, [finding]);
+  }
+  return findings.filter(
+    (finding) => !bySubject.get(finding.subject)?.some((candidate) => candidate.rule === finding.rule && candidate.message === finding.message),
+  );
 }
 
 /** The kind `semanticDiff(head, base)` reports for a change of `kind` in `semanticDiff(base, head)` (CLI.md: symmetry). */

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Change, SemanticDiff } from '../core/change';
-import { INVERSE_KIND, inverseRisk, semanticDiff } from '../core/semantic-diff';
+import type { Finding } from '../core/finding';
+import { compareFindings } from '../core/finding';
+import { INVERSE_KIND, compareFindingSets, inverseRisk, semanticDiff } from '../core/semantic-diff';
 import { AgentMemo } from '../core/agent-memo';
 import type { LoadedFile, Snapshot } from '../core/validate';
 import { snapshotOf } from './helpers/repo';
@@ -293,6 +295,32 @@ describe('semanticDiff on random repositories', () => {
         }
       }),
       { numRuns: 60 },
+    );
+  });
+});
+
+describe('compareFindingSets', () => {
+  const finding = fc.record({
+    rule: fc.constantFrom('grant-expired', 'wildcard-write', 'guardrail'),
+    subject: fc.constantFrom('agent:a1', 'agent:a2', 'file'),
+    message: fc.constantFrom('m1', 'm2', 'm3'),
+    file: fc.constantFrom('a.yaml', 'b.yaml'),
+    line: fc.integer({ min: 1, max: 4 }),
+    column: fc.constant(1),
+  }).map((partial) => ({ ...partial, severity: 'error' as const, controls: [], owasp: [] }) as Finding);
+  const side = fc.array(finding, { maxLength: 12 }).chain((list) => fc.boolean().map((sorted) => (sorted ? [...list].sort(compareFindings) : list)));
+
+  it('introduces exactly the head findings whose rule, subject and message no base finding has (CLI.md), and fixes the inverse', () => {
+    const key = (item: Finding): string => `${item.rule} ${item.subject} ${item.message}`;
+    fc.assert(
+      fc.property(side, side, (base, head) => {
+        const { introduced, fixed } = compareFindingSets(base, head);
+        const baseKeys = new Set(base.map(key));
+        const headKeys = new Set(head.map(key));
+        expect(introduced).toEqual(head.filter((item) => !baseKeys.has(key(item))).sort(compareFindings));
+        expect(fixed).toEqual(base.filter((item) => !headKeys.has(key(item))).sort(compareFindings));
+      }),
+      { numRuns: 500 },
     );
   });
 });
