@@ -8,10 +8,10 @@
  * thread is otherwise idle it parses a batch from the back of the queue
  * itself, so no core waits while work remains.
  *
- * The first 8 MiB of a load are parsed here directly and workers start only
- * past that: below it one thread takes a few seconds at most, and a worker
- * costs start-up time and a heap of its own (about 100 MB at peak), which
- * `mandate simulate` cannot afford next to two snapshots.
+ * The first 2 MiB of a load are parsed here directly and workers start only
+ * past that, so small repositories pay no thread start-up. A worker has a
+ * heap of its own, so it is stopped as soon as it has been idle for 100 ms:
+ * `mandate simulate` replays calls with the main heap only.
  *
  * A worker that fails (it cannot start, or dies) is never fatal: its
  * unanswered batches go back to the queue and no more workers start.
@@ -40,7 +40,7 @@ export interface ParsedBatch {
 export interface ParsePoolOptions {
   /** Worker threads (default: cores - 1, at most 3; 0 parses everything here). */
   workers?: number;
-  /** Bytes parsed in this thread before workers start (default 8 MiB). */
+  /** Bytes parsed in this thread before workers start (default 2 MiB). */
   inThreadBytes?: number;
   /** A batch is queued once it holds this many bytes, or when the loader pauses (default 64 KiB). */
   batchBytes?: number;
@@ -57,7 +57,12 @@ interface PendingBatch {
 interface PoolWorker {
   worker: Worker;
   inFlight: Map<number, PendingBatch>;
+  /** Set while the worker has nothing to do: it is stopped when this fires, so its heap is not kept. */
+  idle?: NodeJS.Timeout;
 }
+
+/** How long an idle worker is kept for a next load (loadRevisions loads sides back to back). */
+const IDLE_MS = 100;
 
 /** A FileLoader that shares parsing between this thread and workers once a load is large enough. */
 export class ParsePool {
@@ -80,7 +85,7 @@ export class ParsePool {
   /** `workerUrl` is the built parse-worker.js. */
   constructor(private readonly workerUrl: URL, options: ParsePoolOptions = {}) {
     this.size = options.workers ?? Math.min(3, availableParallelism() - 1);
-    this.inThreadBytes = options.inThreadBytes ?? 8 * 1024 * 1024;
+    this.inThreadBytes = options.inThreadBytes ?? 2 * 1024 * 1024;
     this.batchBytes = options.batchBytes ?? 64 * 1024;
   }
 
@@ -119,6 +124,7 @@ export class ParsePool {
     for (const pool of this.workers) {
       while (pool.inFlight.size < IN_FLIGHT && this.queue.length > 0) {
         const batch = this.queue.shift()!;
+        clearTimeout(pool.idle);
         if (pool.inFlight.size === 0) pool.worker.ref();
         pool.inFlight.set(batch.id, batch);
         const message: ParseBatch = { id: batch.id, limits: batch.limits, files: batch.files.map(({ path, bytes }) => ({ path, bytes })) };
@@ -167,6 +173,7 @@ export class ParsePool {
         batch.files[index]!.resolve(loaded);
       });
       this.dispatch();
+      if (pool.inFlight.size === 0) pool.idle = setTimeout(() => this.retire(pool), IDLE_MS).unref();
     });
     const fail = (): void => {
       this.broken = true;
@@ -179,5 +186,15 @@ export class ParsePool {
     worker.on('error', fail);
     worker.on('exit', fail);
     return pool;
+  }
+
+  /** Stops an idle worker (a later load starts a new one). */
+  private retire(pool: PoolWorker): void {
+    if (pool.inFlight.size > 0) return;
+    this.workers.splice(this.workers.indexOf(pool), 1);
+    pool.worker.removeAllListeners('exit');
+    pool.worker.removeAllListeners('error');
+    pool.worker.on('error', () => undefined);
+    void pool.worker.terminate();
   }
 }

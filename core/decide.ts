@@ -54,19 +54,26 @@ interface CompiledGrant {
   /** Per-hour rate limit, Infinity without one ("no limit beats any limit"). */
   rank: number;
   allowReason: string;
-  gateReason: string;
+  /** The decisions this grant gives when it decides alone, shared by every call it decides. */
+  allow: Decision;
+  approval: Decision;
 }
 
 interface CompiledDeny {
   deny: DenyEntry;
   matcher: ResourceMatcher;
+  /** The decision this entry gives, shared by every call it denies. */
+  denial: Decision;
 }
 
 interface ActionIndex {
   grants: CompiledGrant[];
   denies: CompiledDeny[];
-  forbiddenBy?: CompiledGuardrail;
+  /** The decision of a forbidding guardrail, when one selects this action. */
+  forbidden?: Decision;
   gatedBy?: CompiledGuardrail;
+  /** The last day's "where the grants do reach" hint for no-grant reasons (calls come in day runs). */
+  reach?: { day: DayNumber; shown: string | undefined };
 }
 
 interface AgentIndex {
@@ -110,19 +117,24 @@ export function decisionIndex(model: Model): DecisionIndex {
     const agentIndex: AgentIndex = { agent, actions: new Map() };
     for (const grant of model.grants.get(agent.id) ?? []) {
       const source = at(grant.position);
+      const allowReason = `granted by ${source.file}:${source.line}`;
+      const rateLimit = withRate(grant.rateLimit);
       const compiled: CompiledGrant = {
         grant,
         matcher: compile(grant.resources),
         source,
         rank: grant.rateLimit === undefined ? Number.POSITIVE_INFINITY : perHour(grant.rateLimit),
-        allowReason: `granted by ${source.file}:${source.line}`,
-        gateReason: `approval gate on ${source.file}:${source.line}`,
+        allowReason,
+        allow: { decision: 'allow', reason: allowReason, grant: source, ...rateLimit },
+        approval: { decision: 'approval', reason: `approval gate on ${source.file}:${source.line}`, grant: source, ...rateLimit },
       };
       for (const action of grant.actions) actionSlot(model, agentIndex, grant.tool, action).grants.push(compiled);
     }
     for (const deny of model.denies.get(agent.id) ?? []) {
       const matcher = compile(deny.resources);
-      for (const action of deny.actions) actionSlot(model, agentIndex, deny.tool, action).denies.push({ deny, matcher });
+      const source = at(deny.position);
+      const denial: Decision = { decision: 'deny', reason: `denied by deny entry at ${source.file}:${source.line}`, deny: source };
+      for (const action of deny.actions) actionSlot(model, agentIndex, deny.tool, action).denies.push({ deny, matcher, denial });
     }
     agents.set(agent.id, agentIndex);
     for (const alias of agent.aliases ?? []) if (!names.has(alias)) names.set(alias, agent.id);
@@ -148,10 +160,12 @@ function actionSlot(model: Model, agentIndex: AgentIndex, tool: string, action: 
   let entry = byAction.get(action);
   if (!entry) {
     const selecting = compiledGuardrails(model).filter((guardrail) => guardrailSelects(guardrail, agentIndex.agent, tool, action));
+    const forbiddenBy = firstByPosition(selecting.filter((guardrail) => guardrail.located.doc.require.forbid));
+    const guardrail = forbiddenBy && guardrailSource(forbiddenBy);
     entry = {
       grants: [],
       denies: [],
-      forbiddenBy: firstByPosition(selecting.filter((guardrail) => guardrail.located.doc.require.forbid)),
+      ...(guardrail ? { forbidden: { decision: 'deny', reason: `forbidden by guardrail ${guardrail.id}`, guardrail } } : {}),
       gatedBy: firstByPosition(selecting.filter((guardrail) => guardrail.located.doc.require.approval === 'required')),
     };
     byAction.set(action, entry);
@@ -173,33 +187,52 @@ function guardrailSource(guardrail: CompiledGuardrail): GuardrailSource {
   return { id: guardrail.located.doc.id, ...at(guardrail.located.source.position(['id'])) };
 }
 
+/**
+ * Where a call lands in a decision index, from its agent name, tool and
+ * action alone: a decision that no resource or day can change (unknown
+ * names, an inactive agent, a rejected tool), or the agent's entry for the
+ * action. Callers that see the same triple often (a replay) keep it.
+ */
+export type CallTarget =
+  | { kind: 'decided'; decision: Decision }
+  | { kind: 'slot'; slot: ActionIndex };
+
+/** The target of (agent name, tool, action) in an index (FORMAT.md, Meaning, steps 1 and 2). */
+export function callTarget(index: DecisionIndex, agentName: string, toolId: string, action: string): CallTarget {
+  const { model } = index;
+  const agentId = index.names.get(agentName);
+  const agentIndex = agentId === undefined ? undefined : index.agents.get(agentId);
+  if (!agentIndex) return denied(`unknown agent '${agentName}'`);
+  const tool: ToolDoc | undefined = model.tools.get(toolId)?.doc;
+  if (!tool) return denied(`unknown tool '${toolId}'`);
+  if (!Object.hasOwn(tool.actions, action)) return denied(`unknown action '${action}' of tool '${toolId}'`);
+  const { agent } = agentIndex;
+  if (agent.status !== 'active') return denied(`agent not active (${agent.status})`);
+  if (tool.vetting?.status === 'rejected') return denied(`tool rejected in vetting: ${tool.id}`);
+  return { kind: 'slot', slot: actionSlot(model, agentIndex, toolId, action) };
+}
+
+function denied(reason: string): CallTarget {
+  return { kind: 'decided', decision: { decision: 'deny', reason } };
+}
+
 /** Decides one call on a UTC day (FORMAT.md, Meaning, steps 1 to 5). */
 export function decide(index: DecisionIndex, call: Call, day: DayNumber): Decision {
-  const { model } = index;
-  const agentId = index.names.get(call.agent);
-  const agentIndex = agentId === undefined ? undefined : index.agents.get(agentId);
-  if (!agentIndex) return { decision: 'deny', reason: `unknown agent '${call.agent}'` };
-  const tool: ToolDoc | undefined = model.tools.get(call.tool)?.doc;
-  if (!tool) return { decision: 'deny', reason: `unknown tool '${call.tool}'` };
-  if (!Object.hasOwn(tool.actions, call.action)) {
-    return { decision: 'deny', reason: `unknown action '${call.action}' of tool '${call.tool}'` };
-  }
-  const { agent } = agentIndex;
-  if (agent.status !== 'active') return { decision: 'deny', reason: `agent not active (${agent.status})` };
-  if (tool.vetting?.status === 'rejected') return { decision: 'deny', reason: `tool rejected in vetting: ${tool.id}` };
+  return decideAt(callTarget(index, call.agent, call.tool, call.action), call, day);
+}
+
+/**
+ * Decides a call at its target (steps 3 to 5). Decisions a grant, deny entry
+ * or guardrail gives alone are built once and shared: treat them as read-only.
+ */
+export function decideAt(target: CallTarget, call: Call, day: DayNumber): Decision {
+  if (target.kind === 'decided') return target.decision;
   if (call.resource !== undefined && !isCanonicalResource(call.resource)) {
     return { decision: 'deny', reason: `non-canonical resource '${call.resource}'` };
   }
-  const slot = actionSlot(model, agentIndex, call.tool, call.action);
-  const denied = slot.denies.find(({ matcher }) => covers(matcher, call.resource));
-  if (denied) {
-    const source = at(denied.deny.position);
-    return { decision: 'deny', reason: `denied by deny entry at ${source.file}:${source.line}`, deny: source };
-  }
-  if (slot.forbiddenBy) {
-    const guardrail = guardrailSource(slot.forbiddenBy);
-    return { decision: 'deny', reason: `forbidden by guardrail ${guardrail.id}`, guardrail };
-  }
+  const { slot } = target;
+  for (const deny of slot.denies) if (covers(deny.matcher, call.resource)) return deny.denial;
+  if (slot.forbidden) return slot.forbidden;
   let ungated: CompiledGrant | undefined;
   let gated: CompiledGrant | undefined;
   let expired: Grant | undefined;
@@ -214,14 +247,16 @@ export function decide(index: DecisionIndex, call: Call, day: DayNumber): Decisi
     else ungated = better(compiled, ungated);
   }
   if (ungated) {
-    const rateLimit = withRate(ungated.grant.rateLimit);
     if (slot.gatedBy) {
       const guardrail = guardrailSource(slot.gatedBy);
-      return { decision: 'approval', reason: `approval required by guardrail ${guardrail.id} (${ungated.allowReason})`, grant: ungated.source, guardrail, ...rateLimit };
+      return {
+        decision: 'approval', reason: `approval required by guardrail ${guardrail.id} (${ungated.allowReason})`,
+        grant: ungated.source, guardrail, ...withRate(ungated.grant.rateLimit),
+      };
     }
-    return { decision: 'allow', reason: ungated.allowReason, grant: ungated.source, ...rateLimit };
+    return ungated.allow;
   }
-  if (gated) return { decision: 'approval', reason: gated.gateReason, grant: gated.source, ...withRate(gated.grant.rateLimit) };
+  if (gated) return gated.approval;
   return { decision: 'deny', reason: noGrantReason(call, slot, expired, day) };
 }
 
@@ -232,13 +267,20 @@ function noGrantReason(call: Call, slot: ActionIndex, expired: Grant | undefined
     const source = at(expired.position);
     return `${base} (the grant at ${source.file}:${source.line} expired on ${formatDay(expired.expires!)})`;
   }
-  const live = slot.grants.filter(({ grant }) => grant.expires === undefined || grant.expires >= day);
-  if (live.length === 0) return base;
-  const reached = [...new Set(live.flatMap(({ grant }) => grant.resources ?? []))];
-  const shown = reached.slice(0, 5).join(', ') + (reached.length > 5 ? `, and ${reached.length - 5} more` : '');
+  if (slot.reach?.day !== day) slot.reach = { day, shown: reachOn(slot, day) };
+  const { shown } = slot.reach;
+  if (shown === undefined) return base;
   return call.resource === undefined
     ? `${base} (the call names no resource; its grants cover only ${shown})`
     : `${base} (its grants cover only ${shown})`;
+}
+
+/** The resource patterns the slot's live grants reach on a day (the first five), or undefined without live grants. */
+function reachOn(slot: ActionIndex, day: DayNumber): string | undefined {
+  const live = slot.grants.filter(({ grant }) => grant.expires === undefined || grant.expires >= day);
+  if (live.length === 0) return undefined;
+  const reached = [...new Set(live.flatMap(({ grant }) => grant.resources ?? []))];
+  return reached.slice(0, 5).join(', ') + (reached.length > 5 ? `, and ${reached.length - 5} more` : '');
 }
 
 function withRate(rateLimit: RateLimit | undefined): { rateLimit?: RateLimit } {

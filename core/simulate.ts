@@ -8,8 +8,8 @@ import type { CallLogSink, LoggedCall, MalformedLine, ReadProgress } from './cal
 import { readCallLog } from './call-log';
 import type { DayNumber } from './dates';
 import { dayOfInstant } from './dates';
-import type { Call, DecisionIndex, DecisionValue } from './decide';
-import { decide, decisionIndex } from './decide';
+import type { Call, CallTarget, DecisionIndex, DecisionValue } from './decide';
+import { callTarget, decide, decideAt, decisionIndex } from './decide';
 import { compareStrings } from './finding';
 import { coversEveryResource } from './globs';
 import type { UnusedGrant, UseSlot } from './least-privilege';
@@ -193,7 +193,13 @@ interface CallContext {
   headAgent: string | undefined;
   /** The head grants reaching it. */
   usage: UseSlot | undefined;
+  /** Where its calls land in base's decision index, and in head's (compiled on first need). */
+  baseTarget: CallTarget;
+  headTarget?: CallTarget;
 }
+
+/** How many (agent name, tool, action) contexts a replay remembers; calls past it still work, just slower. */
+const CONTEXT_LIMIT = 200_000;
 
 /** Tools declaring each action, over both sides. */
 function toolsByAction(models: readonly Model[]): Map<string, string[]> {
@@ -232,8 +238,9 @@ export class CallReplay implements CallLogSink {
   private last = Number.NEGATIVE_INFINITY;
   /** Whether guardrails and data classes are the same at both sides. */
   private readonly sharedSame: boolean;
-  /** agent name -> tool -> action -> what its calls share (only for names and actions the repository knows). */
+  /** agent name -> tool -> action -> what its calls share (see context()). */
   private readonly contexts = new Map<string, Map<string, Map<string, CallContext>>>();
+  private remembered = 0;
   /** Agent and tool ids -> whether their document is the same at both sides. */
   private readonly sameAgent = new Map<string, boolean>();
   private readonly sameTool = new Map<string, boolean>();
@@ -301,8 +308,8 @@ export class CallReplay implements CallLogSink {
       ? (logged as Call)
       : { agent: agent!, tool: tool!, action: logged.action, resource: logged.resource };
     const day: DayNumber = Math.floor(time / MS_PER_DAY);
-    const before = decide(this.baseIndex, decided, day);
-    const after = context!.same ? before : decide(this.head.index(), decided, day);
+    const before = decideAt(context!.baseTarget, decided, day);
+    const after = context!.same ? before : decideAt((context!.headTarget ??= callTarget(this.head.index(), decided.agent, decided.tool, decided.action)), decided, day);
     if (after.decision !== 'deny' && context!.usage) this.usage.markUsed(context!.usage, decided.resource, day);
     const change = classifyChange(before.decision, after.decision);
     this.summary[change]++;
@@ -321,9 +328,9 @@ export class CallReplay implements CallLogSink {
   /**
    * What every call of (agent name, tool, action) shares: where a grant or
    * deny scopes it to resources, the head grants reaching it (for `unused`),
-   * and whether both sides decide it alike. Remembered only for agent names
-   * and actions the repository knows, so the memo is as small as the
-   * repository whatever the log holds.
+   * whether both sides decide it alike, and where it lands in the decision
+   * indexes. Remembered up to CONTEXT_LIMIT triples (unknown names included:
+   * a log repeats its strays too), so memory stays bounded whatever the log holds.
    */
   private context(agent: string, tool: string, action: string): CallContext {
     let byTool = this.contexts.get(agent);
@@ -337,10 +344,11 @@ export class CallReplay implements CallLogSink {
       same: this.sameDecisions(baseId, headId, tool),
       headAgent: headId,
       usage: headId === undefined ? undefined : this.usage.slot(headId, tool, action),
+      baseTarget: callTarget(this.baseIndex, agent, tool, action),
     };
-    const declared = (side: Side): boolean => Object.hasOwn(side.model.tools.get(tool)?.doc.actions ?? {}, action);
     if (headId !== undefined) this.usage.callers.add(headId);
-    if ((baseId !== undefined || headId !== undefined) && (declared(this.base) || declared(this.head))) {
+    if (this.remembered < CONTEXT_LIMIT) {
+      this.remembered += 1;
       if (!byTool) this.contexts.set(agent, (byTool = new Map()));
       if (!byAction) byTool.set(tool, (byAction = new Map()));
       byAction.set(action, context);
