@@ -122,22 +122,25 @@ export class ParsePool {
     this.dispatch();
   }
 
-  /** Sends queued batches (from the front) to workers with room. */
+  /** Sends queued batches (from the front) to workers with room, starting workers only while work is left over. */
   private dispatch(): void {
-    while (!this.broken && this.workers.length < this.size) {
+    for (const pool of this.workers) this.fill(pool);
+    while (this.queue.length > 0 && !this.broken && this.workers.length < this.size) {
       const started = this.startWorker();
       if (!started) break;
       this.workers.push(started);
+      this.fill(started);
     }
-    for (const pool of this.workers) {
-      while (pool.inFlight.size < IN_FLIGHT && this.queue.length > 0) {
-        const batch = this.queue.shift()!;
-        clearTimeout(pool.idle);
-        if (pool.inFlight.size === 0) pool.worker.ref();
-        pool.inFlight.set(batch.id, batch);
-        const message: ParseBatch = { id: batch.id, limits: batch.limits, files: batch.files.map(({ path, bytes }) => ({ path, bytes })) };
-        pool.worker.postMessage(message);
-      }
+  }
+
+  private fill(pool: PoolWorker): void {
+    while (pool.inFlight.size < IN_FLIGHT && this.queue.length > 0) {
+      const batch = this.queue.shift()!;
+      clearTimeout(pool.idle);
+      if (pool.inFlight.size === 0) pool.worker.ref();
+      pool.inFlight.set(batch.id, batch);
+      const message: ParseBatch = { id: batch.id, limits: batch.limits, files: batch.files.map(({ path, bytes }) => ({ path, bytes })) };
+      pool.worker.postMessage(message);
     }
   }
 
@@ -185,6 +188,7 @@ export class ParsePool {
     });
     const fail = (): void => {
       this.broken = true;
+      clearTimeout(pool.idle);
       const index = this.workers.indexOf(pool);
       if (index >= 0) this.workers.splice(index, 1);
       this.queue.push(...pool.inFlight.values());
@@ -198,8 +202,9 @@ export class ParsePool {
 
   /** Stops an idle worker (a later load starts a new one). */
   private retire(pool: PoolWorker): void {
-    if (pool.inFlight.size > 0) return;
-    this.workers.splice(this.workers.indexOf(pool), 1);
+    const index = this.workers.indexOf(pool);
+    if (pool.inFlight.size > 0 || index < 0) return;
+    this.workers.splice(index, 1);
     pool.worker.removeAllListeners('exit');
     pool.worker.removeAllListeners('error');
     pool.worker.on('error', () => undefined);

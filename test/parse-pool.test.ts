@@ -49,11 +49,11 @@ describe('parse pool', () => {
   });
 
   it('stops idle workers and starts new ones for a later load', async () => {
-    const pool = new ParsePool(pathToFileURL(PARSE_WORKER), { workers: 1, inThreadBytes: 0, batchBytes: 1024 });
+    const pool = new ParsePool(pathToFileURL(PARSE_WORKER), { workers: 2, inThreadBytes: 0, batchBytes: 1024 });
     const first = await load(EXAMPLE, { loader: pool.load });
     const afterFirst = pool.parsed.onWorkers;
     expect(afterFirst).toBeGreaterThan(0);
-    expect(pool.runningWorkers).toBe(1);
+    expect(pool.runningWorkers).toBeGreaterThan(0);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(pool.runningWorkers).toBe(0);
     const second = await load(EXAMPLE, { loader: pool.load });
