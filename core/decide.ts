@@ -54,9 +54,9 @@ interface CompiledGrant {
   /** Per-hour rate limit, Infinity without one ("no limit beats any limit"). */
   rank: number;
   allowReason: string;
-  /** The decisions this grant gives when it decides alone, shared by every call it decides. */
-  allow: Decision;
-  approval: Decision;
+  /** The decisions this grant gives when it decides alone, built on first use and shared by every call it decides. */
+  allow?: Decision;
+  approval?: Decision;
 }
 
 interface CompiledDeny {
@@ -117,16 +117,12 @@ export function decisionIndex(model: Model): DecisionIndex {
     const agentIndex: AgentIndex = { agent, actions: new Map() };
     for (const grant of model.grants.get(agent.id) ?? []) {
       const source = at(grant.position);
-      const allowReason = `granted by ${source.file}:${source.line}`;
-      const rateLimit = withRate(grant.rateLimit);
       const compiled: CompiledGrant = {
         grant,
         matcher: compile(grant.resources),
         source,
         rank: grant.rateLimit === undefined ? Number.POSITIVE_INFINITY : perHour(grant.rateLimit),
-        allowReason,
-        allow: { decision: 'allow', reason: allowReason, grant: source, ...rateLimit },
-        approval: { decision: 'approval', reason: `approval gate on ${source.file}:${source.line}`, grant: source, ...rateLimit },
+        allowReason: `granted by ${source.file}:${source.line}`,
       };
       for (const action of grant.actions) actionSlot(model, agentIndex, grant.tool, action).grants.push(compiled);
     }
@@ -254,9 +250,12 @@ export function decideAt(target: CallTarget, call: Call, day: DayNumber): Decisi
         grant: ungated.source, guardrail, ...withRate(ungated.grant.rateLimit),
       };
     }
-    return ungated.allow;
+    return (ungated.allow ??= { decision: 'allow', reason: ungated.allowReason, grant: ungated.source, ...withRate(ungated.grant.rateLimit) });
   }
-  if (gated) return gated.approval;
+  if (gated) {
+    const { source } = gated;
+    return (gated.approval ??= { decision: 'approval', reason: `approval gate on ${source.file}:${source.line}`, grant: source, ...withRate(gated.grant.rateLimit) });
+  }
   return { decision: 'deny', reason: noGrantReason(call, slot, expired, day) };
 }
 

@@ -189,8 +189,6 @@ interface CallContext {
   scopedAt: 'base' | 'head' | undefined;
   /** Both sides decide its calls alike. */
   same: boolean;
-  /** The agent id the name resolves to at head. */
-  headAgent: string | undefined;
   /** The head grants reaching it. */
   usage: UseSlot | undefined;
   /** Where its calls land in base's decision index, and in head's (compiled on first need). */
@@ -240,6 +238,7 @@ export class CallReplay implements CallLogSink {
   private readonly sharedSame: boolean;
   /** agent name -> tool -> action -> what its calls share (see context()). */
   private readonly contexts = new Map<string, Map<string, Map<string, CallContext>>>();
+  private readonly unknownAgents = new Map<string, CallContext>();
   private remembered = 0;
   /** Agent and tool ids -> whether their document is the same at both sides. */
   private readonly sameAgent = new Map<string, boolean>();
@@ -339,10 +338,10 @@ export class CallReplay implements CallLogSink {
     if (known) return known;
     const baseId = this.base.names.get(agent);
     const headId = this.head.names.get(agent);
+    if (baseId === undefined && headId === undefined) return this.unknownAgent(agent);
     const context: CallContext = {
       scopedAt: scopedIn(this.base.model, baseId, tool, action) ? 'base' : scopedIn(this.head.model, headId, tool, action) ? 'head' : undefined,
       same: this.sameDecisions(baseId, headId, tool),
-      headAgent: headId,
       usage: headId === undefined ? undefined : this.usage.slot(headId, tool, action),
       baseTarget: callTarget(this.baseIndex, agent, tool, action),
     };
@@ -356,9 +355,23 @@ export class CallReplay implements CallLogSink {
     return context;
   }
 
+  /** One context per name no side knows: every call of it is denied alike, whatever the tool and action. */
+  private unknownAgent(agent: string): CallContext {
+    let context = this.unknownAgents.get(agent);
+    if (!context) {
+      context = { scopedAt: undefined, same: true, usage: undefined, baseTarget: callTarget(this.baseIndex, agent, '', '') };
+      if (this.remembered < CONTEXT_LIMIT) {
+        this.remembered += 1;
+        this.unknownAgents.set(agent, context);
+      }
+    }
+    return context;
+  }
+
   /**
    * Whether both sides decide every call of this agent to this tool alike:
-   * the name resolves to the same agent, and its document, the tool's and
+   * the name resolves to no agent at both sides (both deny it as unknown),
+   * or to the same agent, and its document, the tool's and
    * the guardrails and data classes are equal at both sides. A decision value
    * is a function of exactly these and the call (FORMAT.md, Meaning), so head
    * then reuses base's: most agents are untouched by a change, and this
@@ -367,7 +380,9 @@ export class CallReplay implements CallLogSink {
    * at both sides.)
    */
   private sameDecisions(baseId: string | undefined, headId: string | undefined, tool: string): boolean {
-    if (baseId === undefined || baseId !== headId || !this.sharedSame) return false;
+    if (baseId !== headId) return false;
+    if (baseId === undefined) return true;
+    if (!this.sharedSame) return false;
     let agentSame = this.sameAgent.get(baseId);
     if (agentSame === undefined) this.sameAgent.set(baseId, (agentSame = sameDocument(this.base.model.agents, this.head.model.agents, baseId)));
     if (!agentSame) return false;
