@@ -27,6 +27,8 @@ export interface Capability {
 }
 
 const DESTRUCTIVE: ReadonlySet<Effect> = new Set(['delete', 'execute', 'egress']);
+/** The data of an action that declares none, one array for every entry (entries are never mutated). */
+const NO_DATA: string[] = [];
 
 /** The key of a (tool, action) pair in capability maps. */
 export function pairKey(tool: string, action: string): string {
@@ -135,7 +137,7 @@ function ownCapability(model: Model, agent: AgentDoc): Capability {
         continue;
       }
       const definition = tool.actions[action]!;
-      entries.set(key, { tool: grant.tool, action, effect: definition.effect, data: definition.data ?? [], gated, via });
+      entries.set(key, { tool: grant.tool, action, effect: definition.effect, data: definition.data ?? NO_DATA, gated, via });
       untrustedExposure ||= tool.untrustedContent === true;
     }
   }

@@ -132,6 +132,13 @@ export function decisionIndex(model: Model): DecisionIndex {
       const denial: Decision = { decision: 'deny', reason: `denied by deny entry at ${source.file}:${source.line}`, deny: source };
       for (const action of deny.actions) actionSlot(model, agentIndex, deny.tool, action).denies.push({ deny, matcher, denial });
     }
+    // Exact-size copies: the pushed-to lists carry spare capacity, and an index holds tens of thousands.
+    for (const byAction of agentIndex.actions.values()) {
+      for (const slot of byAction.values()) {
+        slot.grants = slot.grants.slice();
+        slot.denies = slot.denies.slice();
+      }
+    }
     agents.set(agent.id, agentIndex);
     for (const alias of agent.aliases ?? []) if (!names.has(alias)) names.set(alias, agent.id);
   }

@@ -120,6 +120,8 @@ export class UsageTracker {
           else slots.set(key, { action, uses: [use], saturated: false });
         }
       }
+      // Exact-size copies: the pushed-to lists carry spare capacity.
+      for (const slot of slots.values()) slot.uses = slot.uses.slice();
       this.byAgent.set(agent, slots);
     }
   }

@@ -36,14 +36,16 @@ export class ParsedDocument {
     /** Whether a yaml-*, forbidden-key, duplicate-key or schema problem keeps it out of the model. */
     readonly rejected: boolean,
     private readonly rootOffset: number,
-    private readonly offsets: Map<object, ContainerOffsets>,
+    private readonly offsets: Map<object, number[]>,
+    /** Key order of the rare maps whose insertion order differs from their property order. */
+    private readonly keyOrders: Map<object, string[]> | undefined,
     /** Where each line of the file starts; shared by the file's documents. */
     private readonly lineStarts: readonly number[],
   ) {}
 
   /** Where the node at `path` starts (its key when `part` is `key`), or the nearest ancestor that exists. */
   position(path: readonly PathSegment[], part: 'key' | 'value' = 'value'): SourcePosition {
-    return positionAt(this.file, this.lineStarts, locate(this.value, this.offsets, this.rootOffset, path, part));
+    return positionAt(this.file, this.lineStarts, locate(this.value, this.offsets, this.keyOrders, this.rootOffset, path, part));
   }
 
   /** Gives a structured clone of a ParsedDocument its prototype back (in place). */
@@ -122,23 +124,21 @@ export function parseGovernanceFile(file: string, bytes: Uint8Array, limits: Par
   return { file, documents: parsed, findings };
 }
 
-/**
- * Source offsets of a converted container: a list's items, or a map's keys and
- * values interleaved (key, value, key, value, ...) in insertion order. `keys`
- * is kept only for a map whose insertion order differs from its property
- * order (JavaScript puts integer-like keys first). One small array per
- * container keeps the index a fraction of the size of the parsed values.
+/*
+ * The position index: per converted container, one exact-size array of source
+ * offsets (a list's items, or a map's keys and values interleaved: key,
+ * value, key, value, ... in insertion order). A map whose insertion order
+ * differs from its property order (JavaScript puts integer-like keys first)
+ * also gets its key order. One small array per container keeps the index a
+ * fraction of the size of the parsed values.
  */
-interface ContainerOffsets {
-  offsets: number[];
-  keys?: string[];
-}
 
 const INTEGER_LIKE = /^(?:0|[1-9]\d{0,8})$/;
 
 interface ConversionState {
   document: Document.Parsed;
-  offsets: Map<object, ContainerOffsets>;
+  offsets: Map<object, number[]>;
+  keyOrders: Map<object, string[]> | undefined;
   findings: Finding[];
   aliases: number;
   aliasNodes: number;
@@ -170,7 +170,7 @@ function convertDocument(
   if (findings.length > 0) return { findings };
   if (document.contents === null || isEmptyScalar(document.contents)) return { findings };
   const state: ConversionState = {
-    document, offsets: new Map(), findings, aliases: 0, aliasNodes: 0, aliasDepth: 0, overLimit: false, rejected: false, at, limits,
+    document, offsets: new Map(), keyOrders: undefined, findings, aliases: 0, aliasNodes: 0, aliasDepth: 0, overLimit: false, rejected: false, at, limits,
   };
   const value = convertNode(document.contents, state, 1);
   const subject = subjectOf(value);
@@ -180,7 +180,7 @@ function convertDocument(
   // not a WeakMap: it lives exactly as long as the document, and weak maps
   // cost the garbage collector extra work on every major collection.
   const rootOffset = document.contents.range?.[0] ?? 0;
-  return { findings, document: new ParsedDocument(file, index, value, state.rejected, rootOffset, state.offsets, lineStarts) };
+  return { findings, document: new ParsedDocument(file, index, value, state.rejected, rootOffset, state.offsets, state.keyOrders, lineStarts) };
 }
 
 function isEmptyScalar(node: YamlNode): boolean {
@@ -204,7 +204,7 @@ function convertNode(node: YamlNode | null | undefined, state: ConversionState, 
   if (isSeq(node)) {
     const items = node.items as YamlNode[];
     const list = items.map((item) => convertNode(item, state, depth + 1));
-    state.offsets.set(list, { offsets: items.map((item) => item?.range?.[0] ?? node.range?.[0] ?? 0) });
+    state.offsets.set(list, items.map((item) => item?.range?.[0] ?? node.range?.[0] ?? 0));
     return list;
   }
   if (isMap(node)) return convertMap(node.items as Pair<YamlNode, YamlNode>[], state, depth);
@@ -270,7 +270,9 @@ function convertMap(pairs: Pair<YamlNode, YamlNode>[], state: ConversionState, d
     offsets.push(keyOffset, pair.value?.range?.[0] ?? keyOffset);
     result[key] = convertNode(pair.value, state, depth + 1);
   }
-  state.offsets.set(result, integerLike ? { offsets, keys } : { offsets });
+  // slice(): an exact-size copy, where the pushed-to array carries spare capacity.
+  state.offsets.set(result, offsets.slice());
+  if (integerLike) (state.keyOrders ??= new Map()).set(result, keys);
   return result;
 }
 
@@ -296,7 +298,8 @@ export function subjectOf(value: unknown): string {
 
 function locate(
   root: unknown,
-  offsets: Map<object, ContainerOffsets>,
+  offsets: Map<object, number[]>,
+  keyOrders: Map<object, string[]> | undefined,
   rootOffset: number,
   path: readonly PathSegment[],
   part: 'key' | 'value',
@@ -310,13 +313,13 @@ function locate(
     let offset: number | undefined;
     if (Array.isArray(node)) {
       if (typeof segment !== 'number') break;
-      offset = container.offsets[segment];
+      offset = container[segment];
       keyOffset = undefined;
     } else {
-      const index = (container.keys ?? Object.keys(node as object)).indexOf(String(segment));
+      const index = (keyOrders?.get(node as object) ?? Object.keys(node as object)).indexOf(String(segment));
       if (index < 0) break;
-      keyOffset = container.offsets[2 * index];
-      offset = container.offsets[2 * index + 1];
+      keyOffset = container[2 * index];
+      offset = container[2 * index + 1];
     }
     if (offset === undefined) break;
     valueOffset = offset;

@@ -28,7 +28,8 @@ export function guardrailFindings(model: Model, { doc: agent, subject }: Located
         subject,
       );
       finding.severity = doc.severity;
-      finding.controls = doc.controls?.length ? [...doc.controls] : [...ruleDefinition('guardrail').controls];
+      // Shared, never mutated (as newFinding shares the catalog's): a repository can have tens of thousands.
+      finding.controls = doc.controls?.length ? doc.controls : ruleDefinition('guardrail').controls;
       finding.guardrail = doc.id;
       findings.push(finding);
     }
