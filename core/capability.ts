@@ -5,6 +5,7 @@ import { guardrailsForAgent } from './guardrail-match';
 import { compareStrings } from './finding';
 import type { Model } from './model';
 import { denyCoversEverything, isExpired } from './model';
+import { pairKey } from './pair-key';
 
 /** One (tool, action) pair an agent can reach (FORMAT.md, Effective capability). */
 export interface CapabilityEntry {
@@ -30,10 +31,6 @@ const DESTRUCTIVE: ReadonlySet<Effect> = new Set(['delete', 'execute', 'egress']
 /** The data of an action that declares none, one array for every entry (entries are never mutated). */
 const NO_DATA: string[] = [];
 
-/** The key of a (tool, action) pair in capability maps. */
-export function pairKey(tool: string, action: string): string {
-  return `${tool}\u0000${action}`;
-}
 
 /**
  * Effective capability of every agent, delegation closure included: the union

@@ -5,7 +5,7 @@
 import type { ApprovalRequirement } from './approvals';
 import { ANYONE } from './approvals';
 import type { CapabilityEntry } from './capability';
-import { pairKey } from './capability';
+import { pairKey } from './pair-key';
 import { compareStrings } from './finding';
 import { redactSecrets } from './secrets';
 

@@ -22,6 +22,7 @@ import type { Located, Model } from './model';
 import type { ResourceDelta, ResourceSet } from './resource-patterns';
 import { describePatterns, resourceDelta } from './resource-patterns';
 import type { PathSegment } from './yaml-safe';
+import { pairKey } from './pair-key';
 
 /** One permission (or deny entry) as it bears on one triple. */
 export interface TripleEntry {
@@ -116,7 +117,7 @@ export class ActionUniverse {
 }
 
 function addEntry(table: TripleTable, tool: string, action: string, entry: TripleEntry): void {
-  const key = `${tool}\u0000${action}`;
+  const key = pairKey(tool, action);
   const triple = table.get(key);
   if (triple) triple.entries.push(entry);
   else table.set(key, { tool, action, entries: [entry] });

@@ -1,6 +1,7 @@
 import type { AgentDoc, Effect, GuardrailDoc, Sensitivity } from './documents';
 import { expandActionPattern } from './globs';
 import type { Located, Model } from './model';
+import { pairKey } from './pair-key';
 
 /** A guardrail with its selectors prepared for fast repeated matching. */
 export interface CompiledGuardrail {
@@ -50,7 +51,7 @@ function compileGuardrail(model: Model, located: Located<GuardrailDoc>): Compile
       const data = definition.data ?? [];
       if (dataClasses && !data.some((dataClass) => dataClasses.has(dataClass))) continue;
       if (sensitivity && !data.some((dataClass) => touches(model, dataClass, sensitivity))) continue;
-      pairs.add(`${tool.id}\u0000${action}`);
+      pairs.add(pairKey(tool.id, action));
     }
   }
   return { located, pairs, riskTiers: set(match.riskTiers), agents: set(match.agents), teams: set(match.teams) };
@@ -75,5 +76,5 @@ export function guardrailsForAgent(model: Model, agent: AgentDoc): CompiledGuard
 
 /** Whether every selector a guardrail gives matches this agent calling this tool action. */
 export function guardrailSelects(guardrail: CompiledGuardrail, agent: AgentDoc, tool: string, action: string): boolean {
-  return selectsAgent(guardrail, agent) && guardrail.pairs.has(`${tool}\u0000${action}`);
+  return selectsAgent(guardrail, agent) && guardrail.pairs.has(pairKey(tool, action));
 }

@@ -28,6 +28,7 @@ import { compareStrings } from './finding';
 import { compileResourcePattern, expandActionPattern, isActionGlob } from './globs';
 import type { ResourceMatcher } from './globs';
 import type { Grant, Model } from './model';
+import { pairKey } from './pair-key';
 
 interface GrantUse {
   grant: Grant;
@@ -114,7 +115,7 @@ export class UsageTracker {
         };
         this.uses.set(grant, use);
         for (const action of grant.actions) {
-          const key = `${grant.tool}\u0000${action}`;
+          const key = pairKey(grant.tool, action);
           const slot = slots.get(key);
           if (slot) slot.uses.push(use);
           else slots.set(key, { action, uses: [use], saturated: false });
@@ -128,7 +129,7 @@ export class UsageTracker {
 
   /** The head grants reaching (agent id, tool, action), or undefined when none does. */
   slot(agent: string, tool: string, action: string): UseSlot | undefined {
-    return this.byAgent.get(agent)?.get(`${tool}\u0000${action}`);
+    return this.byAgent.get(agent)?.get(pairKey(tool, action));
   }
 
   /** A call the head allows or gates on `day`: marks the live grants of its slot that cover it. */

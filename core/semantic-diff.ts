@@ -26,6 +26,7 @@ import type { Finding, SourcePosition } from './finding';
 import { compareFindings, compareStrings } from './finding';
 import { ActionUniverse, ResourceComparer } from './grant-diff';
 import type { Snapshot } from './validate';
+import { pairKey } from './pair-key';
 
 export { patternCovers, setCovers } from './resource-patterns';
 
@@ -47,7 +48,7 @@ export function semanticDiff(base: Snapshot, head: Snapshot): SemanticDiff {
 
   const positionOf = (agent: string, tool: string, action: string): SourcePosition => {
     const located = head.model.agents.get(agent) ?? base.model.agents.get(agent)!;
-    const triple = universe.grantsOf(located).get(`${tool}\u0000${action}`);
+    const triple = universe.grantsOf(located).get(pairKey(tool, action));
     if (triple) return triple.entries[0]!.position;
     return located.source.position(located.doc.delegatesTo ? ['delegatesTo'] : [], 'key');
   };

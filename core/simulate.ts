@@ -15,6 +15,7 @@ import { coversEveryResource } from './globs';
 import type { UnusedGrant, UseSlot } from './least-privilege';
 import { UsageTracker } from './least-privilege';
 import type { Model } from './model';
+import { pairKey } from './pair-key';
 
 /** How a call's decision moved from base to head. */
 export type ChangeKind = 'gained' | 'revoked' | 'nowNeedsApproval' | 'noLongerNeedsApproval';
@@ -486,7 +487,7 @@ export function simulateExhaustive(base: Model, head: Model, options: Simulation
       if (!slots) triples.set(agent, (slots = new Map()));
       for (const grant of grants) {
         for (const action of grant.actions) {
-          const key = `${grant.tool}\u0000${action}`;
+          const key = pairKey(grant.tool, action);
           let entry = slots.get(key);
           if (!entry) slots.set(key, (entry = [[], []]));
           // An expired grant reaches nothing today, but its triple is still compared.

@@ -233,7 +233,35 @@ function convertScalar(node: YamlNode & { value: unknown; source?: string }, sta
     return null;
   }
   if (typeof value === 'bigint') return Number(value);
-  return value;
+  return typeof value === 'string' ? interned(value) : value;
+}
+
+/** Longest string value shared through the intern table. */
+const INTERN_MAX_LENGTH = 64;
+/** Most strings the table holds; past it strings are kept as parsed. */
+const INTERN_MAX_ENTRIES = 200_000;
+/** V8 copies substrings shorter than this; longer ones are slices that keep the whole source text alive. */
+const SLICE_MIN_LENGTH = 13;
+const internTable = new Map<string, string>();
+
+/**
+ * A string value as the model keeps it: detached from the file's source text
+ * (a slice would keep the whole file alive for as long as the model lives),
+ * and, when short, one shared instance (a repository repeats the same ids,
+ * action names and patterns in thousands of files).
+ */
+function interned(value: string): string {
+  if (value.length > INTERN_MAX_LENGTH) return detached(value);
+  const known = internTable.get(value);
+  if (known !== undefined) return known;
+  const kept = detached(value);
+  if (internTable.size < INTERN_MAX_ENTRIES) internTable.set(kept, kept);
+  return kept;
+}
+
+/** A flat copy of a string that shares no memory with the text it was cut from. */
+function detached(value: string): string {
+  return value.length < SLICE_MIN_LENGTH ? value : (JSON.parse(JSON.stringify(value)) as string);
 }
 
 function convertMap(pairs: Pair<YamlNode, YamlNode>[], state: ConversionState, depth: number): Record<string, unknown> {

@@ -2,7 +2,7 @@ import { perHour } from '../documents';
 import type { GuardrailRequire } from '../documents';
 import type { Finding } from '../finding';
 import { guardrailsForAgent } from '../guardrail-match';
-import { pairKey } from '../capability';
+import { pairKey } from '../pair-key';
 import type { AgentDoc } from '../documents';
 import type { Grant, Located, Model } from '../model';
 import { isExpired } from '../model';
