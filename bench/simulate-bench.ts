@@ -23,6 +23,7 @@ import { Rng } from './generate';
 import { formatCount, formatMs, minOf, printTable, reportFromChild, runChild, type Figure } from './measure';
 import { fileLoader } from '../cli/context';
 import { AgentMemo } from '../core/agent-memo';
+import type { Model } from '../core/model';
 
 /** Bump whenever the generated calls change. */
 const CALLS_VERSION = 1;
@@ -78,18 +79,27 @@ export async function simulateBench(options: SimulateBenchOptions): Promise<numb
   return failed;
 }
 
+/**
+ * Both sides' models, loaded as loadRevisions loads them for `mandate simulate`
+ * (one parse cache, one agent memo, the CLI's parse pool); like the command,
+ * the replay keeps the models only, not findings, capabilities or caches.
+ */
+async function loadModels(dir: string): Promise<{ base: Model; head: Model }> {
+  const shared = { now: NOW, cache: new Map<string, LoadedFile>(), memo: new AgentMemo(), loader: fileLoader() };
+  const base = await loadSnapshot(fileSystemTree(dir), shared);
+  const head = await loadSnapshot(fileSystemTree(dir), shared);
+  return { base: base.model, head: head.model };
+}
+
 /** Child mode: `--child-simulate DIR CALLS`. */
 export async function simulateChild(args: string[]): Promise<void> {
   const [dir, calls] = args;
   if (!dir || !calls) throw new Error('usage: bench.js --child-simulate DIR CALLS');
   await reportFromChild(async () => {
     const start = performance.now();
-    // As loadRevisions does for `mandate simulate`: one parse cache, one agent memo, the CLI's parse pool.
-    const shared = { now: NOW, cache: new Map<string, LoadedFile>(), memo: new AgentMemo(), loader: fileLoader() };
-    const base = await loadSnapshot(fileSystemTree(dir), shared);
-    const head = await loadSnapshot(fileSystemTree(dir), shared);
+    const { base, head } = await loadModels(dir);
     const loaded = performance.now();
-    const result = await simulateCallLog(calls, base.model, head.model, { now: NOW });
+    const result = await simulateCallLog(calls, base, head, { now: NOW });
     const replayMs = performance.now() - loaded;
     const cpu = process.cpuUsage();
     return {

@@ -53,7 +53,6 @@ interface CompiledGrant {
   source: DecisionSource;
   /** Per-hour rate limit, Infinity without one ("no limit beats any limit"). */
   rank: number;
-  allowReason: string;
   /** The decisions this grant gives when it decides alone, built on first use and shared by every call it decides. */
   allow?: Decision;
   approval?: Decision;
@@ -67,6 +66,8 @@ interface CompiledDeny {
 }
 
 interface ActionIndex {
+  /** An action entry is itself the target of the calls that land on it (CallTarget). */
+  kind: 'slot';
   grants: CompiledGrant[];
   denies: CompiledDeny[];
   /** The decision of a forbidding guardrail, when one selects this action. */
@@ -122,7 +123,6 @@ export function decisionIndex(model: Model): DecisionIndex {
         matcher: compile(grant.resources),
         source,
         rank: grant.rateLimit === undefined ? Number.POSITIVE_INFINITY : perHour(grant.rateLimit),
-        allowReason: `granted by ${source.file}:${source.line}`,
       };
       for (const action of grant.actions) actionSlot(model, agentIndex, grant.tool, action).grants.push(compiled);
     }
@@ -166,6 +166,7 @@ function actionSlot(model: Model, agentIndex: AgentIndex, tool: string, action: 
     const forbiddenBy = firstByPosition(selecting.filter((guardrail) => guardrail.located.doc.require.forbid));
     const guardrail = forbiddenBy && guardrailSource(forbiddenBy);
     entry = {
+      kind: 'slot',
       grants: [],
       denies: [],
       ...(guardrail ? { forbidden: { decision: 'deny', reason: `forbidden by guardrail ${guardrail.id}`, guardrail } } : {}),
@@ -196,9 +197,7 @@ function guardrailSource(guardrail: CompiledGuardrail): GuardrailSource {
  * names, an inactive agent, a rejected tool), or the agent's entry for the
  * action. Callers that see the same triple often (a replay) keep it.
  */
-export type CallTarget =
-  | { kind: 'decided'; decision: Decision }
-  | { kind: 'slot'; slot: ActionIndex };
+export type CallTarget = { kind: 'decided'; decision: Decision } | ActionIndex;
 
 /** The target of (agent name, tool, action) in an index (FORMAT.md, Meaning, steps 1 and 2). */
 export function callTarget(index: DecisionIndex, agentName: string, toolId: string, action: string): CallTarget {
@@ -212,7 +211,7 @@ export function callTarget(index: DecisionIndex, agentName: string, toolId: stri
   const { agent } = agentIndex;
   if (agent.status !== 'active') return denied(`agent not active (${agent.status})`);
   if (tool.vetting?.status === 'rejected') return denied(`tool rejected in vetting: ${tool.id}`);
-  return { kind: 'slot', slot: actionSlot(model, agentIndex, toolId, action) };
+  return actionSlot(model, agentIndex, toolId, action);
 }
 
 function denied(reason: string): CallTarget {
@@ -233,7 +232,7 @@ export function decideAt(target: CallTarget, call: Call, day: DayNumber): Decisi
   if (call.resource !== undefined && !isCanonicalResource(call.resource)) {
     return { decision: 'deny', reason: `non-canonical resource '${call.resource}'` };
   }
-  const { slot } = target;
+  const slot = target;
   for (const deny of slot.denies) if (covers(deny.matcher, call.resource)) return deny.denial;
   if (slot.forbidden) return slot.forbidden;
   let ungated: CompiledGrant | undefined;
@@ -253,11 +252,11 @@ export function decideAt(target: CallTarget, call: Call, day: DayNumber): Decisi
     if (slot.gatedBy) {
       const guardrail = guardrailSource(slot.gatedBy);
       return {
-        decision: 'approval', reason: `approval required by guardrail ${guardrail.id} (${ungated.allowReason})`,
+        decision: 'approval', reason: `approval required by guardrail ${guardrail.id} (${allowReason(ungated)})`,
         grant: ungated.source, guardrail, ...withRate(ungated.grant.rateLimit),
       };
     }
-    return (ungated.allow ??= { decision: 'allow', reason: ungated.allowReason, grant: ungated.source, ...withRate(ungated.grant.rateLimit) });
+    return (ungated.allow ??= { decision: 'allow', reason: allowReason(ungated), grant: ungated.source, ...withRate(ungated.grant.rateLimit) });
   }
   if (gated) {
     const { source } = gated;
@@ -287,6 +286,10 @@ function reachOn(slot: ActionIndex, day: DayNumber): string | undefined {
   if (live.length === 0) return undefined;
   const reached = [...new Set(live.flatMap(({ grant }) => grant.resources ?? []))];
   return reached.slice(0, 5).join(', ') + (reached.length > 5 ? `, and ${reached.length - 5} more` : '');
+}
+
+function allowReason({ source }: CompiledGrant): string {
+  return `granted by ${source.file}:${source.line}`;
 }
 
 function withRate(rateLimit: RateLimit | undefined): { rateLimit?: RateLimit } {

@@ -5,6 +5,7 @@ import { dayOfInstant } from '../../core/dates';
 import { GitError } from '../../core/git';
 import { commitTree } from '../../core/git-tree';
 import type { RemovedPermission, UnusedGrant } from '../../core/least-privilege';
+import type { Model } from '../../core/model';
 import { narrowFiles, NarrowingError, unifiedPatch } from '../../core/least-privilege';
 import type { Revisions } from '../../core/revisions';
 import { loadRevisions } from '../../core/revisions';
@@ -65,18 +66,15 @@ export async function runSimulate(options: SimulateOptions): Promise<number> {
   const root = await repositoryRoot(options.repo);
   const callsPath = options.calls === undefined ? undefined : await callsFile(options.calls);
   const now = currentTime();
-  const revisions = await loadRevisions(root, { base: options.base, head: options.head, now, loader: fileLoader() }).catch((error: unknown) => {
-    throw error instanceof GitError ? new UsageError(error.message) : error;
-  });
-  warnAboutErrors(revisions);
+  const revisions = await replaySides(root, options, now);
   const sides = { base: revisions.base.sha, mergeBase: revisions.mergeBase.sha, head: revisions.head.sha };
   let report: SimulateReport;
   if (callsPath === undefined) {
-    report = { ...sides, result: simulateExhaustive(revisions.mergeBase.snapshot.model, revisions.head.snapshot.model, { now, limit }) };
+    report = { ...sides, result: simulateExhaustive(revisions.mergeBase.model, revisions.head.model, { now, limit }) };
   } else {
     const size = (await stat(callsPath)).size;
     const progress = progressBar('simulate', size);
-    const result = await simulateCallLog(callsPath, revisions.mergeBase.snapshot.model, revisions.head.snapshot.model, {
+    const result = await simulateCallLog(callsPath, revisions.mergeBase.model, revisions.head.model, {
       now, limit, onProgress: ({ bytesRead, lines }) => progress.update(bytesRead, `${lines.toLocaleString('en-US')} lines`),
     }).catch((error: unknown) => {
       const code = (error as NodeJS.ErrnoException).code;
@@ -126,6 +124,28 @@ async function callsFile(path: string): Promise<string> {
   return full;
 }
 
+/** What a replay keeps of the loaded revisions: models and names, not findings or capabilities (memory for the replay). */
+interface ReplaySides {
+  repo: Revisions['repo'];
+  base: { sha: string };
+  mergeBase: { sha: string; model: Model };
+  head: { ref: string; sha: string | null; model: Model };
+}
+
+/** Loads the sides, warns about head errors, and keeps only what the replay and --suggest use. */
+async function replaySides(root: string, options: SimulateOptions, now: Date): Promise<ReplaySides> {
+  const revisions = await loadRevisions(root, { base: options.base, head: options.head, now, loader: fileLoader() }).catch((error: unknown) => {
+    throw error instanceof GitError ? new UsageError(error.message) : error;
+  });
+  warnAboutErrors(revisions);
+  return {
+    repo: revisions.repo,
+    base: { sha: revisions.base.sha },
+    mergeBase: { sha: revisions.mergeBase.sha, model: revisions.mergeBase.snapshot.model },
+    head: { ref: revisions.head.ref, sha: revisions.head.sha, model: revisions.head.snapshot.model },
+  };
+}
+
 function warnAboutErrors(revisions: Revisions): void {
   const errors = revisions.head.snapshot.findings.filter((finding) => finding.severity === 'error' && !finding.waived).length;
   if (errors === 0) return;
@@ -142,7 +162,7 @@ function reportMalformed(file: string, result: CallSimulation): void {
 }
 
 /** Narrows the head's agent files to what the calls used and renders the patch. */
-async function suggest(root: string, revisions: Revisions, result: CallSimulation, now: Date): Promise<Suggestion> {
+async function suggest(root: string, revisions: ReplaySides, result: CallSimulation, now: Date): Promise<Suggestion> {
   const { agents, removed } = result.usage.narrowing(dayOfInstant(now));
   const head = revisions.head;
   const tree = head.sha === null ? undefined : commitTree(revisions.repo, head.sha);
