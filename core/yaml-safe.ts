@@ -36,7 +36,9 @@ export class ParsedDocument {
     /** Whether a yaml-*, forbidden-key, duplicate-key or schema problem keeps it out of the model. */
     readonly rejected: boolean,
     private readonly rootOffset: number,
-    private readonly offsets: Map<object, number[]>,
+    /** Where each container's offsets start in `offsetData`. */
+    private readonly offsets: Map<object, number>,
+    private readonly offsetData: Int32Array,
     /** Key order of the rare maps whose insertion order differs from their property order. */
     private readonly keyOrders: Map<object, string[]> | undefined,
     /** Where each line of the file starts; shared by the file's documents. */
@@ -45,7 +47,7 @@ export class ParsedDocument {
 
   /** Where the node at `path` starts (its key when `part` is `key`), or the nearest ancestor that exists. */
   position(path: readonly PathSegment[], part: 'key' | 'value' = 'value'): SourcePosition {
-    return positionAt(this.file, this.lineStarts, locate(this.value, this.offsets, this.keyOrders, this.rootOffset, path, part));
+    return positionAt(this.file, this.lineStarts, locate(this.value, { starts: this.offsets, data: this.offsetData, keyOrders: this.keyOrders }, this.rootOffset, path, part));
   }
 
   /** Gives a structured clone of a ParsedDocument its prototype back (in place). */
@@ -125,19 +127,26 @@ export function parseGovernanceFile(file: string, bytes: Uint8Array, limits: Par
 }
 
 /*
- * The position index: per converted container, one exact-size array of source
- * offsets (a list's items, or a map's keys and values interleaved: key,
- * value, key, value, ... in insertion order). A map whose insertion order
- * differs from its property order (JavaScript puts integer-like keys first)
- * also gets its key order. One small array per container keeps the index a
- * fraction of the size of the parsed values.
+ * The position index: per document, one Int32Array of source offsets and,
+ * per converted container, where its run starts (a list's items, or a map's
+ * keys and values interleaved: key, value, key, value, ... in insertion
+ * order). A map whose insertion order differs from its property order
+ * (JavaScript puts integer-like keys first) also gets its key order. One
+ * typed array per document instead of an array per container keeps the index
+ * a fraction of the size of the parsed values.
  */
+interface OffsetIndex {
+  starts: Map<object, number>;
+  data: Int32Array;
+  keyOrders: Map<object, string[]> | undefined;
+}
 
 const INTEGER_LIKE = /^(?:0|[1-9]\d{0,8})$/;
 
 interface ConversionState {
   document: Document.Parsed;
-  offsets: Map<object, number[]>;
+  offsets: Map<object, number>;
+  offsetData: number[];
   keyOrders: Map<object, string[]> | undefined;
   findings: Finding[];
   aliases: number;
@@ -170,7 +179,7 @@ function convertDocument(
   if (findings.length > 0) return { findings };
   if (document.contents === null || isEmptyScalar(document.contents)) return { findings };
   const state: ConversionState = {
-    document, offsets: new Map(), keyOrders: undefined, findings, aliases: 0, aliasNodes: 0, aliasDepth: 0, overLimit: false, rejected: false, at, limits,
+    document, offsets: new Map(), offsetData: [], keyOrders: undefined, findings, aliases: 0, aliasNodes: 0, aliasDepth: 0, overLimit: false, rejected: false, at, limits,
   };
   const value = convertNode(document.contents, state, 1);
   const subject = subjectOf(value);
@@ -180,7 +189,9 @@ function convertDocument(
   // not a WeakMap: it lives exactly as long as the document, and weak maps
   // cost the garbage collector extra work on every major collection.
   const rootOffset = document.contents.range?.[0] ?? 0;
-  return { findings, document: new ParsedDocument(file, index, value, state.rejected, rootOffset, state.offsets, state.keyOrders, lineStarts) };
+  return { findings, document: new ParsedDocument(
+    file, index, value, state.rejected, rootOffset, state.offsets, Int32Array.from(state.offsetData), state.keyOrders, lineStarts,
+  ) };
 }
 
 function isEmptyScalar(node: YamlNode): boolean {
@@ -204,7 +215,8 @@ function convertNode(node: YamlNode | null | undefined, state: ConversionState, 
   if (isSeq(node)) {
     const items = node.items as YamlNode[];
     const list = items.map((item) => convertNode(item, state, depth + 1));
-    state.offsets.set(list, items.map((item) => item?.range?.[0] ?? node.range?.[0] ?? 0));
+    state.offsets.set(list, state.offsetData.length);
+    for (const item of items) state.offsetData.push(item?.range?.[0] ?? node.range?.[0] ?? 0);
     return list;
   }
   if (isMap(node)) return convertMap(node.items as Pair<YamlNode, YamlNode>[], state, depth);
@@ -298,8 +310,8 @@ function convertMap(pairs: Pair<YamlNode, YamlNode>[], state: ConversionState, d
     offsets.push(keyOffset, pair.value?.range?.[0] ?? keyOffset);
     result[key] = convertNode(pair.value, state, depth + 1);
   }
-  // slice(): an exact-size copy, where the pushed-to array carries spare capacity.
-  state.offsets.set(result, offsets.slice());
+  state.offsets.set(result, state.offsetData.length);
+  for (const offset of offsets) state.offsetData.push(offset);
   if (integerLike) (state.keyOrders ??= new Map()).set(result, keys);
   return result;
 }
@@ -326,8 +338,7 @@ export function subjectOf(value: unknown): string {
 
 function locate(
   root: unknown,
-  offsets: Map<object, number[]>,
-  keyOrders: Map<object, string[]> | undefined,
+  index: OffsetIndex,
   rootOffset: number,
   path: readonly PathSegment[],
   part: 'key' | 'value',
@@ -336,21 +347,19 @@ function locate(
   let valueOffset = rootOffset;
   let keyOffset: number | undefined;
   for (const segment of path) {
-    const container = typeof node === 'object' && node !== null ? offsets.get(node) : undefined;
-    if (!container) break;
-    let offset: number | undefined;
+    const start = typeof node === 'object' && node !== null ? index.starts.get(node) : undefined;
+    if (start === undefined) break;
     if (Array.isArray(node)) {
-      if (typeof segment !== 'number') break;
-      offset = container[segment];
+      // Runs sit back to back: an index past the list would read the next container's run.
+      if (typeof segment !== 'number' || !Number.isInteger(segment) || segment < 0 || segment >= node.length) break;
+      valueOffset = index.data[start + segment]!;
       keyOffset = undefined;
     } else {
-      const index = (keyOrders?.get(node as object) ?? Object.keys(node as object)).indexOf(String(segment));
-      if (index < 0) break;
-      keyOffset = container[2 * index];
-      offset = container[2 * index + 1];
+      const position = (index.keyOrders?.get(node as object) ?? Object.keys(node as object)).indexOf(String(segment));
+      if (position < 0) break;
+      keyOffset = index.data[start + 2 * position]!;
+      valueOffset = index.data[start + 2 * position + 1]!;
     }
-    if (offset === undefined) break;
-    valueOffset = offset;
     node = (node as Record<string, unknown>)[String(segment)];
   }
   return part === 'key' && keyOffset !== undefined ? keyOffset : valueOffset;

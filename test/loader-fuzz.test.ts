@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadFile } from '../core/validate';
+import { parseGovernanceFile } from '../core/yaml-safe';
 import { BASE_FILES, ensureBuilt, removeRepo, runCli, snapshotOf, writeRepo } from './helpers/repo';
 
 const POLICIES = join(import.meta.dirname, '..', 'policies');
@@ -104,4 +105,45 @@ describe('the CLI on mutated repositories', () => {
       }
     }
   }, 120_000);
+});
+
+describe('positions', () => {
+  const text = [
+    'a:', //                line 1
+    '  - x', //             line 2
+    '  - y', //             line 3
+    'b:', //                line 4
+    '  c: [p, q]', //       line 5
+    '  "10": ten', //       line 6 (integer-like key: property order differs from source order)
+    '  d: {e: 1}', //       line 7
+    '',
+  ].join('\n');
+  const document = (): ReturnType<typeof loadFile>['accepted'][number] => {
+    const parsed = parseGovernanceFile('p.yaml', new TextEncoder().encode(text));
+    expect(parsed.findings).toEqual([]);
+    return parsed.documents[0]!;
+  };
+
+  it('finds every node, keys and values, lists and maps', () => {
+    const at = (path: (string | number)[], part?: 'key' | 'value') => {
+      const { line, column } = document().position(path, part);
+      return `${line}:${column}`;
+    };
+    expect(at(['a', 1])).toBe('3:5');
+    expect(at(['b', 'c', 1])).toBe('5:10');
+    expect(at(['b', 'c'], 'key')).toBe('5:3');
+    expect(at(['b', '10'])).toBe('6:9');
+    expect(at(['b', 'd', 'e'])).toBe('7:10');
+    expect(at(['b', 'd'], 'key')).toBe('7:3');
+  });
+
+  it('stops at the nearest existing ancestor for a path that runs off a list or map', () => {
+    const doc = document();
+    // Index 2 of a 2-item list must not read the offsets of the container stored after it.
+    expect(doc.position(['a', 2])).toEqual(doc.position(['a']));
+    expect(doc.position(['a', -1])).toEqual(doc.position(['a']));
+    expect(doc.position(['a', 0.5])).toEqual(doc.position(['a']));
+    expect(doc.position(['b', 'missing', 0])).toEqual(doc.position(['b']));
+    expect(doc.position(['b', 'c', 5])).toEqual(doc.position(['b', 'c']));
+  });
 });
