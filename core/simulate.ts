@@ -109,16 +109,29 @@ export interface SimulationOptions {
   maxBufferedSpans?: number;
 }
 
-/** Keeps the first `limit` items by position while they arrive in nearly that order. */
-class FirstN<T> {
+/** Where an item came from: its line and, within the line, its order. */
+interface Place {
+  line: number;
+  ordinal: number;
+}
+
+/** Keeps the first `limit` items by place while they arrive in nearly that order. */
+class FirstN<T extends Place> {
   private items: T[] = [];
+  /** The last item kept by the latest trim, once `limit` are kept: later places are never kept. */
+  private worst: Place | undefined;
   constructor(
     private readonly limit: number,
-    private readonly before: (a: T, b: T) => number,
+    private readonly before: (a: Place, b: Place) => number,
   ) {}
 
+  /** Whether an item at this place could be kept, so a caller can skip building one that would not. */
+  accepts(place: Place): boolean {
+    return this.limit > 0 && (this.worst === undefined || this.before(place, this.worst) < 0);
+  }
+
   push(item: T): void {
-    if (this.limit === 0) return;
+    if (!this.accepts(item)) return;
     this.items.push(item);
     if (this.items.length >= this.limit * 2 + 64) this.trim();
   }
@@ -130,7 +143,10 @@ class FirstN<T> {
 
   private trim(): void {
     this.items.sort(this.before);
-    if (this.items.length > this.limit) this.items.length = this.limit;
+    if (this.items.length >= this.limit) {
+      this.items.length = this.limit;
+      this.worst = this.items[this.limit - 1];
+    }
   }
 }
 
@@ -240,6 +256,7 @@ export class CallReplay implements CallLogSink {
   /** agent name -> tool -> action -> what its calls share (see context()). */
   private readonly contexts = new Map<string, Map<string, Map<string, CallContext>>>();
   private readonly unknownAgents = new Map<string, CallContext>();
+  private readonly decidedContexts = new Map<string, CallContext>();
   private remembered = 0;
   /** Agent and tool ids -> whether their document is the same at both sides. */
   private readonly sameAgent = new Map<string, boolean>();
@@ -257,7 +274,7 @@ export class CallReplay implements CallLogSink {
     this.limit = options.limit ?? DEFAULT_CHANGED_LIMIT;
     this.toolsOf = toolsByAction([head, base]);
     this.sharedSame = sharedText(base) === sharedText(head);
-    const order = (a: { line: number; ordinal: number }, b: { line: number; ordinal: number }): number => a.line - b.line || a.ordinal - b.ordinal;
+    const order = (a: Place, b: Place): number => a.line - b.line || a.ordinal - b.ordinal;
     this.changed = new FirstN<ChangedCall & { ordinal: number }>(this.limit, order);
     this.unevaluableCalls = new FirstN<UnevaluableCall & { ordinal: number }>(this.limit, order);
     this.usage = new UsageTracker(head);
@@ -268,7 +285,8 @@ export class CallReplay implements CallLogSink {
     this.summary.unevaluable++;
     this.malformedCount++;
     if (this.malformedLines.length < MALFORMED_DETAIL_LIMIT) this.malformedLines.push(problem);
-    this.unevaluableCalls.push({ line: problem.line, reason: `malformed line: ${problem.message}`, ordinal: -1 });
+    const place = { line: problem.line, ordinal: -1 };
+    if (this.unevaluableCalls.accepts(place)) this.unevaluableCalls.push({ ...place, reason: `malformed line: ${problem.message}` });
   }
 
   call(logged: LoggedCall): void {
@@ -287,15 +305,19 @@ export class CallReplay implements CallLogSink {
       else reason = `ambiguous tool: action '${logged.action}' is declared by ${[...tools].sort(compareStrings).join(', ')} (set mandate.tool on the span)`;
     }
     let context: CallContext | undefined;
+    let scopedAt: CallContext['scopedAt'];
     if (reason === undefined) {
       context = this.context(agent!, tool!, logged.action);
       if (logged.resource === undefined && context.scopedAt !== undefined) {
-        reason = `no resource: the call names none, and ${tool} ${logged.action} is granted or denied on specific resources at ${context.scopedAt}`;
+        scopedAt = context.scopedAt;
         if (context.usage) this.usage.markUnscoped(context.usage);
       }
     }
-    if (reason !== undefined) {
+    if (reason !== undefined || scopedAt !== undefined) {
       this.summary.unevaluable++;
+      // Most logs have far more unevaluable calls than the list shows: build only the ones it keeps.
+      if (!this.unevaluableCalls.accepts(logged)) return;
+      reason ??= `no resource: the call names none, and ${tool} ${logged.action} is granted or denied on specific resources at ${scopedAt}`;
       const call: Partial<ReplayedCall> = { action: logged.action, time: isoTime(time) };
       if (agent !== undefined) call.agent = agent;
       if (tool !== undefined) call.tool = tool;
@@ -313,7 +335,7 @@ export class CallReplay implements CallLogSink {
     if (after.decision !== 'deny' && context!.usage) this.usage.markUsed(context!.usage, decided.resource, day);
     const change = classifyChange(before.decision, after.decision);
     this.summary[change]++;
-    if (change === 'unchanged') return;
+    if (change === 'unchanged' || !this.changed.accepts(logged)) return;
     const call: ReplayedCall = {
       agent: decided.agent, tool: decided.tool, action: decided.action,
       ...(decided.resource === undefined ? {} : { resource: decided.resource }),
@@ -340,12 +362,19 @@ export class CallReplay implements CallLogSink {
     const baseId = this.base.names.get(agent);
     const headId = this.head.names.get(agent);
     if (baseId === undefined && headId === undefined) return this.unknownAgent(agent);
-    const context: CallContext = {
+    let context: CallContext = {
       scopedAt: scopedIn(this.base.model, baseId, tool, action) ? 'base' : scopedIn(this.head.model, headId, tool, action) ? 'head' : undefined,
       same: this.sameDecisions(baseId, headId, tool),
       usage: headId === undefined ? undefined : this.usage.slot(headId, tool, action),
       baseTarget: callTarget(this.baseIndex, agent, tool, action),
     };
+    // Triples decided alike at both sides before any resource (an action no tool declares, say) share one context per reason.
+    if (context.baseTarget.kind === 'decided' && context.same && context.scopedAt === undefined && context.usage === undefined) {
+      const reason = context.baseTarget.decision.reason;
+      const shared = this.decidedContexts.get(reason);
+      if (shared) context = shared;
+      else if (this.remembered < CONTEXT_LIMIT) this.decidedContexts.set(reason, context);
+    }
     if (headId !== undefined) this.usage.callers.add(headId);
     if (this.remembered < CONTEXT_LIMIT) {
       this.remembered += 1;
