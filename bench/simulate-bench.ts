@@ -81,11 +81,11 @@ export async function simulateBench(options: SimulateBenchOptions): Promise<numb
 
 /**
  * Both sides' models, loaded as loadRevisions loads them for `mandate simulate`
- * (one parse cache, one agent memo, the CLI's parse pool); like the command,
+ * (one parse cache, one agent memo, the CLI's parse pool, no rules); like the command,
  * the replay keeps the models only, not findings, capabilities or caches.
  */
 async function loadModels(dir: string): Promise<{ base: Model; head: Model }> {
-  const shared = { now: NOW, cache: new Map<string, LoadedFile>(), memo: new AgentMemo(), loader: fileLoader() };
+  const shared = { now: NOW, cache: new Map<string, LoadedFile>(), memo: new AgentMemo(), loader: fileLoader(), rules: false };
   const base = await loadSnapshot(fileSystemTree(dir), shared);
   const head = await loadSnapshot(fileSystemTree(dir), shared);
   return { base: base.model, head: head.model };

@@ -15,6 +15,8 @@ export interface RevisionOptions {
   now?: Date;
   /** How files are parsed (see LoadOptions). */
   loader?: FileLoader;
+  /** false: models only, no capabilities or rule findings (see LoadOptions). */
+  rules?: boolean;
 }
 
 /** One loaded side. */
@@ -46,7 +48,7 @@ export async function loadRevisions(dir: string, options: RevisionOptions = {}):
   const repo = await openRepository(dir);
   const cache = new Map<string, LoadedFile>();
   const memo = new AgentMemo();
-  const load = (tree: Parameters<typeof loadSnapshot>[0]) => loadSnapshot(tree, { now: options.now, cache, memo, loader: options.loader });
+  const load = (tree: Parameters<typeof loadSnapshot>[0]) => loadSnapshot(tree, { now: options.now, cache, memo, loader: options.loader, rules: options.rules });
   let head: Revision;
   let headCommit: string;
   if (options.head === undefined) {

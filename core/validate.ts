@@ -43,6 +43,12 @@ export interface LoadOptions {
   memo?: AgentMemo;
   /** Parses and shape-checks the governance files (the CLI passes a worker pool); default: `loadFile` in this thread. */
   loader?: FileLoader;
+  /**
+   * false: stop at the model (load, shape and reference findings only; no
+   * capabilities, no rule findings), for commands that only decide calls.
+   * Default true.
+   */
+  rules?: boolean;
 }
 
 /** Parses and shape-checks one governance file under the roots, maybe elsewhere; never rejects on content. */
@@ -55,6 +61,7 @@ export interface Snapshot {
   config: ResolvedConfig;
   files: string[];
   model: Model;
+  /** Effective capability per agent (empty when loaded with `rules: false`). */
   capabilities: Map<string, Capability>;
   /** Every finding, sorted, with configured severities and waivers applied. */
   findings: Finding[];
@@ -138,8 +145,10 @@ export async function loadSnapshot(tree: SourceTree, options: LoadOptions = {}):
   const { model, findings: modelFindings } = buildModel(accepted, config, today, memo);
   raw.push(...modelFindings);
   if (configLoad.doc && configLoad.source) raw.push(...checkConfigReferences(model, configLoad.doc, configLoad.source));
-  const capabilities = computeCapabilities(model, memo);
-  for (const located of model.agents.values()) raw.push(...agentFindings(model, located, capabilities.get(located.doc.id)!, memo));
+  const capabilities = options.rules === false ? new Map<string, Capability>() : computeCapabilities(model, memo);
+  if (options.rules !== false) {
+    for (const located of model.agents.values()) raw.push(...agentFindings(model, located, capabilities.get(located.doc.id)!, memo));
+  }
   const findings = finalizeFindings(model, raw);
   return { config, files: entries.map((entry) => entry.path), model, capabilities, findings };
 }

@@ -130,6 +130,30 @@ describe('mandate simulate on a real git repository', () => {
     expect(result.unused).toEqual([{ agent: 'support-triage', tool: 'zendesk', actions: ['docs.read'], resources: [] }]);
   }, SLOW);
 
+  it('warns about head documents left out by loading errors, not about rule findings', () => {
+    const other = writeRepo({ ...BASE_FILES, 'policies/agents/triage.yaml': TRIAGE });
+    try {
+      git(other, 'init', '-q', '-b', 'main');
+      git(other, 'add', '-A');
+      git(other, 'commit', '-qm', 'base');
+      // A rule error only (declared tier below the computed one): decisions are exact, no warning.
+      writeFileSync(join(other, 'policies/agents/triage.yaml'), TRIAGE.replace('riskTier: medium', 'riskTier: low'));
+      const validated = runCli(['validate', '--format', 'json'], { cwd: other });
+      expect(validated.status).toBe(1);
+      expect(validated.stdout).toContain('risk-tier-understated');
+      const clean = runCli(['simulate', '--calls', calls, '--format', 'json'], { cwd: other });
+      expect(clean.status).toBe(0);
+      expect(clean.stderr).toBe('');
+      // A shape error: that document is left out of every decision, and the user is told.
+      writeFileSync(join(other, 'policies/agents/broken.yaml'), 'apiVersion: mandate/v1\nkind: Agent\nid: broken\n');
+      const warned = runCli(['simulate', '--calls', calls, '--format', 'json'], { cwd: other });
+      expect(warned.status).toBe(0);
+      expect(warned.stderr).toMatch(/^mandate: warning: the head has \d+ loading errors? \(see mandate validate\); documents with shape errors are left out/);
+    } finally {
+      removeRepo(other);
+    }
+  }, SLOW);
+
   it('keeps at most --limit changed calls and counts them all; rejects a bad --limit', () => {
     const result = json(['--base', 'main', '--head', 'drop-gate', '--calls', calls, '--limit', '1']);
     expect(result.changed).toHaveLength(1);

@@ -132,9 +132,13 @@ interface ReplaySides {
   head: { ref: string; sha: string | null; model: Model };
 }
 
-/** Loads the sides, warns about head errors, and keeps only what the replay and --suggest use. */
+/**
+ * Loads the sides as models only (decisions need no rule findings or
+ * capabilities), warns about head documents left out by errors, and keeps
+ * only what the replay and --suggest use.
+ */
 async function replaySides(root: string, options: SimulateOptions, now: Date): Promise<ReplaySides> {
-  const revisions = await loadRevisions(root, { base: options.base, head: options.head, now, loader: fileLoader() }).catch((error: unknown) => {
+  const revisions = await loadRevisions(root, { base: options.base, head: options.head, now, loader: fileLoader(), rules: false }).catch((error: unknown) => {
     throw error instanceof GitError ? new UsageError(error.message) : error;
   });
   warnAboutErrors(revisions);
@@ -149,7 +153,8 @@ async function replaySides(root: string, options: SimulateOptions, now: Date): P
 function warnAboutErrors(revisions: Revisions): void {
   const errors = revisions.head.snapshot.findings.filter((finding) => finding.severity === 'error' && !finding.waived).length;
   if (errors === 0) return;
-  process.stderr.write(`mandate: warning: the head has ${plural(errors, 'error finding')} (see mandate validate); documents with shape errors are left out of every decision\n`);
+  // Loaded without rules, so these are the load, shape and reference errors: the ones that keep documents out.
+  process.stderr.write(`mandate: warning: the head has ${plural(errors, 'loading error')} (see mandate validate); documents with shape errors are left out of every decision\n`);
 }
 
 /** Each malformed line on stderr (the first MALFORMED_DETAIL_LIMIT), then how many more. */
