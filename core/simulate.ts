@@ -400,8 +400,8 @@ export class CallReplay implements CallLogSink {
 
   /**
    * Whether both sides decide every call of this agent to this tool alike:
-   * the name resolves to no agent at both sides (both deny it as unknown),
-   * or to the same agent, and its document, the tool's and
+   * the name resolves to the same agent (names neither side knows never get
+   * here, see unknownAgent), and its document, the tool's and
    * the guardrails and data classes are equal at both sides. A decision value
    * is a function of exactly these and the call (FORMAT.md, Meaning), so head
    * then reuses base's: most agents are untouched by a change, and this
@@ -410,9 +410,7 @@ export class CallReplay implements CallLogSink {
    * at both sides.)
    */
   private sameDecisions(baseId: string | undefined, headId: string | undefined, tool: string): boolean {
-    if (baseId !== headId) return false;
-    if (baseId === undefined) return true;
-    if (!this.sharedSame) return false;
+    if (baseId === undefined || baseId !== headId || !this.sharedSame) return false;
     let agentSame = this.sameAgent.get(baseId);
     if (agentSame === undefined) this.sameAgent.set(baseId, (agentSame = sameDocument(this.base.model.agents, this.head.model.agents, baseId)));
     if (!agentSame) return false;
