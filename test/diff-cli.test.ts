@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoRepository } from '../scripts/demo-repo.mjs';
 import { ensureBuilt, removeRepo, runCli } from './helpers/repo';
+import { git } from './helpers/git';
 
 interface DiffJson {
   apiVersion: string;
@@ -15,14 +15,6 @@ interface DiffJson {
   changes: { kind: string; subject: string; risk: string; summary: string; file: string; line: number; tool?: string; action?: string }[];
   findings: { introduced: { rule: string; file: string }[]; fixed: unknown[] };
   approvals: { required: { rule: string; subjects: string[]; count: number; eligible: { person: string; github: string }[] }[] };
-}
-
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com',
-};
-
-function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, ...GIT_ENV } }).trim();
 }
 
 function diffJson(args: string[], cwd?: string): { json: DiffJson; status: number | null; stderr: string } {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitObjectError, objectHeader, openRepository, readBlobBytes, readBlobWithin, readCommitInfo, readTreeEntries, resolveRef } from '../core/git';
 import { CorruptObjectError, ObjectStore } from '../core/git-objects';
 import { commitTree } from '../core/git-tree';
-import { commit, git, gitEnv } from './helpers/git';
+import { commit, git, gitEnv, rejection } from './helpers/git';
 
 const scratch = mkdtempSync(join(tmpdir(), 'mandate-git-objects-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -234,15 +234,6 @@ describe('ObjectStore reads every object exactly as git does', () => {
 });
 
 // ------------------------------------------------------------ through core/git.ts
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('core/git.ts over the native reader', () => {
   it('reads trees like git ls-tree and commits like git cat-file', async () => {

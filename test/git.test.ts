@@ -23,7 +23,7 @@ import type { SourceTree } from '../core/source-tree';
 import type { LoadedFile } from '../core/validate';
 import { loadSnapshot } from '../core/validate';
 import { BASE_FILES, FIXTURE_NOW } from './helpers/repo';
-import { commit, git, gitEnv, tick } from './helpers/git';
+import { commit, git, gitEnv, rejection, tick } from './helpers/git';
 
 // ------------------------------------------------------------ fixtures
 
@@ -42,15 +42,6 @@ function newRepo(name: string, branch = 'main'): string {
 
 function revParse(dir: string, revision: string): string {
   return git(dir, 'rev-parse', '--verify', '--quiet', `${revision}^{commit}`);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -1,20 +1,12 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE_FILES, ensureBuilt, expectUsageError, removeRepo, runCli, writeRepo } from './helpers/repo';
+import { git } from './helpers/git';
 
 /** Several CLI spawns per test. */
 const SLOW = 120_000;
-
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com',
-};
-
-function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, ...GIT_ENV } }).trim();
-}
 
 /** support-triage reads its queue freely; comments need a human on each call. */
 const TRIAGE = `apiVersion: mandate/v1
