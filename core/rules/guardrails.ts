@@ -15,8 +15,9 @@ export function guardrailFindings(model: Model, { doc: agent, subject }: Located
   if (applicable.length === 0) return findings;
   for (const grant of model.grants.get(agent.id) ?? []) {
     if (isExpired(grant, model.today)) continue;
+    const keys = grant.actions.map((action) => pairKey(grant.tool, action));
     for (const guardrail of applicable) {
-      const selected = grant.actions.filter((action) => guardrail.pairs.has(pairKey(grant.tool, action)));
+      const selected = grant.actions.filter((_, index) => guardrail.pairs.has(keys[index]!));
       if (selected.length === 0) continue;
       const broken = brokenRequirements(model, guardrail.located.doc.require, grant);
       if (broken.length === 0) continue;
