@@ -22,7 +22,7 @@ import { validateRepository } from '../core/validate';
 import { runDecideBench } from './decide-bench';
 import { diffBenchChild, runDiffBench } from './diff-bench';
 import { DEFAULT_SEED, GENERATOR_VERSION, generateRepository } from './generate';
-import { simulateBench, simulateChild } from './simulate-bench';
+import { simulateBench } from './simulate-bench';
 import { formatCount, formatMs, minOf, printTable, reportFromChild, runChild, type Best, type Figure } from './measure';
 import { fileLoader } from '../cli/context';
 
@@ -274,7 +274,6 @@ const argv = process.argv.slice(2);
 try {
   if (argv[0] === '--child') await childMain(argv.slice(1));
   else if (argv[0] === '--child-diff') await diffBenchChild(argv[1] ?? '', argv[2] ?? '', NOW);
-  else if (argv[0] === '--child-simulate') await simulateChild(argv.slice(1));
   else await benchMain(argv);
 } catch (e) {
   console.error(e instanceof Error ? e.message : String(e));

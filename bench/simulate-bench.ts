@@ -1,9 +1,11 @@
 // The replay benchmark (BENCH.md): `mandate simulate` streaming 1,000,000
 // generated JSONL calls against the 1,000-agent generated repository, base =
-// head (two snapshots of the same tree, loaded through one parse cache as
-// `loadRevisions` does). Absolute targets: < 10 s and < 200 MB peak RSS,
-// measured in a child process (load both snapshots + replay; the minimum of
-// the runs). `--quick`: 100,000 calls on 100 agents, informational.
+// head = HEAD of a git copy of the generated tree. Each run is the built CLI
+// itself, `mandate simulate --calls FILE --base HEAD --head HEAD --format
+// json`, with bench/exit-report.ts preloaded to report at exit: the time is
+// from process start to exit, the peak RSS the whole process's (worker
+// threads included). Absolute targets: < 10 s and < 200 MB peak RSS (the
+// minimum of the runs). `--quick`: 100,000 calls on 100 agents, informational.
 //
 // The calls file is generated once under bench/.work/ and reused while its
 // marker names this generator version, seed and size. Calls are drawn from
@@ -12,18 +14,15 @@
 // undeclared action, a resource outside every pattern, no resource, an
 // unknown agent, a non-canonical resource.
 
-import { createWriteStream, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { cpSync, createWriteStream, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { once } from 'node:events';
 import { fileSystemTree } from '../core/fs-tree';
-import type { LoadedFile } from '../core/validate';
 import { loadSnapshot } from '../core/validate';
-import { simulateCallLog } from '../core/simulate';
 import { Rng } from './generate';
-import { formatCount, formatMs, minOf, printTable, reportFromChild, runChild, type Figure } from './measure';
-import { fileLoader } from '../cli/context';
-import { AgentMemo } from '../core/agent-memo';
-import type { Model } from '../core/model';
+import { formatCount, formatMs, minOf, printTable, runChild, type Figure } from './measure';
 
 /** Bump whenever the generated calls change. */
 const CALLS_VERSION = 1;
@@ -48,7 +47,15 @@ export async function simulateBench(options: SimulateBenchOptions): Promise<numb
   const repo = options.ensureRepository(size.agents, options.seed);
   const calls = await ensureCalls(options.workDir, repo.dir, size.agents, size.calls, options.seed);
   console.error(`simulate, ${formatCount(size.calls)} calls, ${formatCount(size.agents)} agents: ${options.runs} runs ...`);
-  const best = await minOf(options.runs, { simulate: runChild(['--child-simulate', repo.dir, calls]) });
+  const gitRepo = ensureGitCopy(options.workDir, repo.dir);
+  const dist = dirname(fileURLToPath(import.meta.url));
+  const best = await minOf(options.runs, {
+    simulate: runChild(['simulate', '--repo', gitRepo, '--calls', calls, '--base', 'HEAD', '--head', 'HEAD', '--format', 'json'], {
+      script: join(dist, 'cli.js'),
+      nodeArgs: ['--import', pathToFileURL(join(dist, 'exit-report.js')).href],
+      env: { ...process.env, MANDATE_NOW: NOW.toISOString() },
+    }),
+  });
   const run = best.simulate;
   const label = `simulate, ${formatCount(size.calls)} JSONL calls, ${formatCount(size.agents)} agents`;
   const absolute = !options.quick;
@@ -71,42 +78,33 @@ export async function simulateBench(options: SimulateBenchOptions): Promise<numb
   const n = (value: unknown): string => (typeof value === 'number' ? formatCount(value) : String(value));
   const summary = (info.summary ?? {}) as Record<string, number>;
   console.log(
-    `${n(info.total)} calls: load both snapshots ${formatMs(Number(info.loadMs))}, replay ${formatMs(Number(info.replayMs))} ` +
-      `(${n(Math.round(Number(info.total) / (Number(info.replayMs) / 1000)))} calls/s); ` +
-      `unchanged ${n(summary.unchanged)}, unevaluable ${n(summary.unevaluable)}; ` +
-      `child wall time ${formatMs(run.wallMs ?? 0)}, CPU time ${formatMs(Number(info.cpuMs))} (all threads, garbage collection included)`,
+    `${n(info.total)} calls (${n(Math.round(Number(info.total) / (run.ms / 1000)))} calls/s end to end); unchanged ${n(summary.unchanged)}, unevaluable ${n(summary.unevaluable)}; ` +
+      `CPU time ${formatMs(Number(info.cpuMs))} (all threads, garbage collection included)`,
   );
   return failed;
 }
 
 /**
- * Both sides' models, loaded as loadRevisions loads them for `mandate simulate`
- * (one parse cache, one agent memo, the CLI's parse pool, no rules); like the command,
- * the replay keeps the models only, not findings, capabilities or caches.
+ * A git repository holding the generated tree in one commit, as `mandate
+ * simulate` reads it (both sides from git objects); replaced when the
+ * generated tree changes.
  */
-async function loadModels(dir: string): Promise<{ base: Model; head: Model }> {
-  const shared = { now: NOW, cache: new Map<string, LoadedFile>(), memo: new AgentMemo(), loader: fileLoader(), rules: false };
-  const base = await loadSnapshot(fileSystemTree(dir), shared);
-  const head = await loadSnapshot(fileSystemTree(dir), shared);
-  return { base: base.model, head: head.model };
-}
-
-/** Child mode: `--child-simulate DIR CALLS`. */
-export async function simulateChild(args: string[]): Promise<void> {
-  const [dir, calls] = args;
-  if (!dir || !calls) throw new Error('usage: bench.js --child-simulate DIR CALLS');
-  await reportFromChild(async () => {
-    const start = performance.now();
-    const { base, head } = await loadModels(dir);
-    const loaded = performance.now();
-    const result = await simulateCallLog(calls, base, head, { now: NOW });
-    const replayMs = performance.now() - loaded;
-    const cpu = process.cpuUsage();
-    return {
-      total: result.total, summary: result.summary, changed: result.changed.length, unused: result.unused.length,
-      loadMs: loaded - start, replayMs, cpuMs: (cpu.user + cpu.system) / 1000,
-    };
-  });
+function ensureGitCopy(workDir: string, repoDir: string): string {
+  const dir = join(workDir, `${basename(repoDir)}-git`);
+  const marker = join(workDir, `${basename(repoDir)}-git.json`);
+  const want = JSON.stringify(readRepoMarker(repoDir));
+  if (existsSync(join(dir, '.git')) && existsSync(marker) && readFileSync(marker, 'utf8') === want) return dir;
+  rmSync(marker, { force: true });
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(repoDir, dir, { recursive: true });
+  const git = (...args: string[]): void => {
+    execFileSync('git', args, { cwd: dir, stdio: 'ignore', env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@example.com', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@example.com' } });
+  };
+  git('init', '-q', '-b', 'main');
+  git('add', '-A');
+  git('commit', '-qm', 'generated repository');
+  writeFileSync(marker, want);
+  return dir;
 }
 
 // ---------------------------------------------------------------------------

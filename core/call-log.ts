@@ -381,11 +381,16 @@ export interface ReadProgress {
 export async function readCallLog(
   path: string,
   sink: CallLogSink,
-  options: CallLogOptions & { onProgress?: (progress: ReadProgress) => void },
+  options: CallLogOptions & {
+    onProgress?: (progress: ReadProgress) => void;
+    /** Asked after each line; while the promise it returns is pending, reading pauses (a few lines already read may still arrive). */
+    hold?: () => Promise<void> | undefined;
+  },
 ): Promise<{ lines: number }> {
   const stream = createReadStream(path);
   const parser = new CallLogParser(sink, options);
   let lines = 0;
+  let paused = false;
   await new Promise<void>((resolve, reject) => {
     stream.on('error', reject);
     const reader = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
@@ -395,6 +400,15 @@ export async function readCallLog(
       lines++;
       try {
         parser.line(text, lines);
+        const held = options.hold?.();
+        if (held && !paused) {
+          paused = true;
+          reader.pause();
+          void held.then(() => {
+            paused = false;
+            reader.resume();
+          });
+        }
       } catch (error) {
         reader.close();
         stream.destroy();

@@ -124,13 +124,13 @@ export function decisionIndex(model: Model): DecisionIndex {
         source,
         rank: grant.rateLimit === undefined ? Number.POSITIVE_INFINITY : perHour(grant.rateLimit),
       };
-      for (const action of grant.actions) actionSlot(model, agentIndex, grant.tool, action).grants.push(compiled);
+      for (const action of grant.actions) actionSlot(model, agentIndex, grant.tool, action, true).grants.push(compiled);
     }
     for (const deny of model.denies.get(agent.id) ?? []) {
       const matcher = compile(deny.resources);
       const source = at(deny.position);
       const denial: Decision = { decision: 'deny', reason: `denied by deny entry at ${source.file}:${source.line}`, deny: source };
-      for (const action of deny.actions) actionSlot(model, agentIndex, deny.tool, action).denies.push({ deny, matcher, denial });
+      for (const action of deny.actions) actionSlot(model, agentIndex, deny.tool, action, true).denies.push({ deny, matcher, denial });
     }
     // Exact-size copies: the pushed-to lists carry spare capacity, and an index holds tens of thousands.
     for (const byAction of agentIndex.actions.values()) {
@@ -154,7 +154,7 @@ export function decisionIndex(model: Model): DecisionIndex {
  * time for any other declared action, so that a forbidding or gating
  * guardrail applies to actions the agent was never granted too (step 3).
  */
-function actionSlot(model: Model, agentIndex: AgentIndex, tool: string, action: string): ActionIndex {
+function actionSlot(model: Model, agentIndex: AgentIndex, tool: string, action: string, building: boolean): ActionIndex {
   let byAction = agentIndex.actions.get(tool);
   if (!byAction) {
     byAction = new Map();
@@ -165,17 +165,22 @@ function actionSlot(model: Model, agentIndex: AgentIndex, tool: string, action: 
     const selecting = compiledGuardrails(model).filter((guardrail) => guardrailSelects(guardrail, agentIndex.agent, tool, action));
     const forbiddenBy = firstByPosition(selecting.filter((guardrail) => guardrail.located.doc.require.forbid));
     const guardrail = forbiddenBy && guardrailSource(forbiddenBy);
-    entry = {
+    const gatedBy = firstByPosition(selecting.filter((guardrail) => guardrail.located.doc.require.approval === 'required'));
+    // Past the build, most new entries are actions the agent has no grant, deny or guardrail for: they share one.
+    entry = !building && !guardrail && !gatedBy ? UNGRANTED : {
       kind: 'slot',
       grants: [],
       denies: [],
       ...(guardrail ? { forbidden: { decision: 'deny', reason: `forbidden by guardrail ${guardrail.id}`, guardrail } } : {}),
-      gatedBy: firstByPosition(selecting.filter((guardrail) => guardrail.located.doc.require.approval === 'required')),
+      gatedBy,
     };
     byAction.set(action, entry);
   }
   return entry;
 }
+
+/** The entry of an action no grant, deny entry or guardrail of the agent reaches: every call of it is denied for want of a grant. */
+const UNGRANTED: ActionIndex = Object.freeze({ kind: 'slot', grants: [], denies: [], gatedBy: undefined });
 
 function firstByPosition(guardrails: CompiledGuardrail[]): CompiledGuardrail | undefined {
   return guardrails.sort((a, b) => comparePositions(a.located.source.position(['id']), b.located.source.position(['id'])))[0];
@@ -211,7 +216,7 @@ export function callTarget(index: DecisionIndex, agentName: string, toolId: stri
   const { agent } = agentIndex;
   if (agent.status !== 'active') return denied(`agent not active (${agent.status})`);
   if (tool.vetting?.status === 'rejected') return denied(`tool rejected in vetting: ${tool.id}`);
-  return actionSlot(model, agentIndex, toolId, action);
+  return actionSlot(model, agentIndex, toolId, action, false);
 }
 
 function denied(reason: string): CallTarget {
@@ -272,6 +277,7 @@ function noGrantReason(call: Call, slot: ActionIndex, expired: Grant | undefined
     const source = at(expired.position);
     return `${base} (the grant at ${source.file}:${source.line} expired on ${formatDay(expired.expires!)})`;
   }
+  if (slot.grants.length === 0) return base;
   if (slot.reach?.day !== day) slot.reach = { day, shown: reachOn(slot, day) };
   const { shown } = slot.reach;
   if (shown === undefined) return base;

@@ -4,8 +4,9 @@
  * which calls a change would break, open up or gate; without calls, compares
  * the exhaustive effective access of the two sides.
  */
+import type { CallBatch, CallBatchSource } from './call-batch';
+import { readCallBatches } from './call-batch';
 import type { CallLogSink, LoggedCall, MalformedLine, ReadProgress } from './call-log';
-import { readCallLog } from './call-log';
 import type { DayNumber } from './dates';
 import { dayOfInstant } from './dates';
 import type { Call, CallTarget, DecisionIndex, DecisionValue } from './decide';
@@ -257,6 +258,10 @@ export class CallReplay implements CallLogSink {
   private readonly contexts = new Map<string, Map<string, Map<string, CallContext>>>();
   private readonly unknownAgents = new Map<string, CallContext>();
   private readonly decidedContexts = new Map<string, CallContext>();
+  /** Batches' name ids -> names; triple ids -> three name ids (agent, tool, action) and their context once a call needed it. */
+  private readonly names: string[] = [];
+  private readonly tripleNames: number[] = [];
+  private readonly tripleContexts: Array<CallContext | undefined> = [];
   private remembered = 0;
   /** Agent and tool ids -> whether their document is the same at both sides. */
   private readonly sameAgent = new Map<string, boolean>();
@@ -290,10 +295,6 @@ export class CallReplay implements CallLogSink {
   }
 
   call(logged: LoggedCall): void {
-    this.total++;
-    const { time } = logged;
-    if (time < this.first) this.first = time;
-    if (time > this.last) this.last = time;
     const agent = logged.alternatives ? this.agentName(logged.agent!, logged.alternatives) : logged.agent;
     let reason = logged.problem;
     let tool = logged.tool;
@@ -304,61 +305,105 @@ export class CallReplay implements CallLogSink {
       else if (tools.length === 0) reason = `no tool: no Tool declares action '${logged.action}' (set mandate.tool on the span)`;
       else reason = `ambiguous tool: action '${logged.action}' is declared by ${[...tools].sort(compareStrings).join(', ')} (set mandate.tool on the span)`;
     }
-    let context: CallContext | undefined;
-    let scopedAt: CallContext['scopedAt'];
-    if (reason === undefined) {
-      context = this.context(agent!, tool!, logged.action);
-      if (logged.resource === undefined && context.scopedAt !== undefined) {
-        scopedAt = context.scopedAt;
-        if (context.usage) this.usage.markUnscoped(context.usage);
-      }
-    }
-    if (reason !== undefined || scopedAt !== undefined) {
-      this.summary.unevaluable++;
-      // Most logs have far more unevaluable calls than the list shows: build only the ones it keeps.
-      if (!this.unevaluableCalls.accepts(logged)) return;
-      reason ??= `no resource: the call names none, and ${tool} ${logged.action} is granted or denied on specific resources at ${scopedAt}`;
-      const call: Partial<ReplayedCall> = { action: logged.action, time: isoTime(time) };
-      if (agent !== undefined) call.agent = agent;
-      if (tool !== undefined) call.tool = tool;
-      if (logged.resource !== undefined) call.resource = logged.resource;
-      this.unevaluableCalls.push({ line: logged.line, reason, call, ordinal: logged.ordinal });
+    if (reason !== undefined) {
+      this.count(logged.time);
+      this.unevaluable(reason, agent, tool, logged.action, logged.resource, logged.time, logged.line, logged.ordinal);
       return;
     }
-    // A JSONL call already is one (decide reads agent, tool, action and resource only).
-    const decided: Call = agent === logged.agent && tool === logged.tool
-      ? (logged as Call)
-      : { agent: agent!, tool: tool!, action: logged.action, resource: logged.resource };
+    this.replay(this.namedContext(agent!, tool!, logged.action), agent!, tool!, logged.action, logged.resource, logged.time, logged.line, logged.ordinal);
+  }
+
+  /** Replays a batch (core/call-batch.ts): packed calls find their context by triple id. */
+  batch(batch: CallBatch): void {
+    batch.newNames.forEach((name, offset) => (this.names[batch.firstNewName + offset] = name));
+    batch.newTriples.forEach((name, offset) => (this.tripleNames[batch.firstNewTriple * 3 + offset] = name));
+    for (const problem of batch.malformed) this.malformed(problem);
+    const { triples, resources, times, lines, ordinals, others } = batch;
+    let other = 0;
+    for (let at = 0; at < batch.count; at++) {
+      const id = triples[at]!;
+      if (id < 0) {
+        this.call(others[other++]!);
+        continue;
+      }
+      const agent = this.names[this.tripleNames[id * 3]!]!;
+      const tool = this.names[this.tripleNames[id * 3 + 1]!]!;
+      const action = this.names[this.tripleNames[id * 3 + 2]!]!;
+      const context = (this.tripleContexts[id] ??= this.context(agent, tool, action));
+      this.replay(context, agent, tool, action, resources[at], times[at]!, lines[at]!, ordinals[at]!);
+    }
+  }
+
+  /** Counts a call and widens the window. */
+  private count(time: number): void {
+    this.total++;
+    if (time < this.first) this.first = time;
+    if (time > this.last) this.last = time;
+  }
+
+  /** Decides one call of a known (agent name, tool, action) at both sides and counts the change. */
+  private replay(context: CallContext, agent: string, tool: string, action: string, resource: string | undefined, time: number, line: number, ordinal: number): void {
+    this.count(time);
+    if (resource === undefined && context.scopedAt !== undefined) {
+      if (context.usage) this.usage.markUnscoped(context.usage);
+      const reason = `no resource: the call names none, and ${tool} ${action} is granted or denied on specific resources at ${context.scopedAt}`;
+      this.unevaluable(reason, agent, tool, action, resource, time, line, ordinal);
+      return;
+    }
+    const call: Call = { agent, tool, action, resource };
     const day: DayNumber = Math.floor(time / MS_PER_DAY);
-    const before = decideAt(context!.baseTarget, decided, day);
-    const after = context!.same ? before : decideAt((context!.headTarget ??= callTarget(this.head.index(), decided.agent, decided.tool, decided.action)), decided, day);
-    if (after.decision !== 'deny' && context!.usage) this.usage.markUsed(context!.usage, decided.resource, day);
+    const before = decideAt(context.baseTarget, call, day);
+    const after = context.same ? before : decideAt((context.headTarget ??= callTarget(this.head.index(), agent, tool, action)), call, day);
+    if (after.decision !== 'deny' && context.usage) this.usage.markUsed(context.usage, resource, day);
     const change = classifyChange(before.decision, after.decision);
     this.summary[change]++;
-    if (change === 'unchanged' || !this.changed.accepts(logged)) return;
-    const call: ReplayedCall = {
-      agent: decided.agent, tool: decided.tool, action: decided.action,
-      ...(decided.resource === undefined ? {} : { resource: decided.resource }),
-      time: isoTime(time),
-    };
+    if (change === 'unchanged' || !this.changed.accepts({ line, ordinal })) return;
     this.changed.push({
-      call, line: logged.line, change, base: before.decision, head: after.decision,
-      reason: after.reason, baseReason: before.reason, ordinal: logged.ordinal,
+      call: { agent, tool, action, ...(resource === undefined ? {} : { resource }), time: isoTime(time) },
+      line, change, base: before.decision, head: after.decision,
+      reason: after.reason, baseReason: before.reason, ordinal,
     });
+  }
+
+  /** Counts a call that cannot be decided; lists it when the capped list keeps it. */
+  private unevaluable(reason: string, agent: string | undefined, tool: string | undefined, action: string, resource: string | undefined, time: number, line: number, ordinal: number): void {
+    this.summary.unevaluable++;
+    // Most logs have far more unevaluable calls than the list shows: build only the ones it keeps.
+    if (!this.unevaluableCalls.accepts({ line, ordinal })) return;
+    const call: Partial<ReplayedCall> = { action, time: isoTime(time) };
+    if (agent !== undefined) call.agent = agent;
+    if (tool !== undefined) call.tool = tool;
+    if (resource !== undefined) call.resource = resource;
+    this.unevaluableCalls.push({ line, reason, call, ordinal });
+  }
+
+  /** The context of a call that came whole (not by triple id): remembered by its names up to CONTEXT_LIMIT triples. */
+  private namedContext(agent: string, tool: string, action: string): CallContext {
+    let byTool = this.contexts.get(agent);
+    let byAction = byTool?.get(tool);
+    const known = byAction?.get(action);
+    if (known) return known;
+    const context = this.context(agent, tool, action);
+    if (this.remembered < CONTEXT_LIMIT) {
+      this.remembered += 1;
+      if (!byTool) this.contexts.set(agent, (byTool = new Map()));
+      if (!byAction) byTool.set(tool, (byAction = new Map()));
+      byAction.set(action, context);
+    }
+    return context;
   }
 
   /**
    * What every call of (agent name, tool, action) shares: where a grant or
    * deny scopes it to resources, the head grants reaching it (for `unused`),
    * whether both sides decide it alike, and where it lands in the decision
-   * indexes. Remembered up to CONTEXT_LIMIT triples (unknown names included:
-   * a log repeats its strays too), so memory stays bounded whatever the log holds.
+   * indexes. Callers remember it per triple (batches by triple id, whole
+   * calls in `contexts`); names no side knows, and triples decided alike
+   * before any resource, share one context per name or reason, remembered
+   * up to CONTEXT_LIMIT (a log repeats its strays too), so memory stays
+   * bounded whatever the log holds.
    */
   private context(agent: string, tool: string, action: string): CallContext {
-    let byTool = this.contexts.get(agent);
-    let byAction = byTool?.get(tool);
-    const known = byAction?.get(action);
-    if (known) return known;
     const baseId = this.base.names.get(agent);
     const headId = this.head.names.get(agent);
     if (baseId === undefined && headId === undefined) return this.unknownAgent(agent);
@@ -373,15 +418,12 @@ export class CallReplay implements CallLogSink {
       const reason = context.baseTarget.decision.reason;
       const shared = this.decidedContexts.get(reason);
       if (shared) context = shared;
-      else if (this.remembered < CONTEXT_LIMIT) this.decidedContexts.set(reason, context);
+      else if (this.remembered < CONTEXT_LIMIT) {
+        this.remembered += 1;
+        this.decidedContexts.set(reason, context);
+      }
     }
     if (headId !== undefined) this.usage.callers.add(headId);
-    if (this.remembered < CONTEXT_LIMIT) {
-      this.remembered += 1;
-      if (!byTool) this.contexts.set(agent, (byTool = new Map()));
-      if (!byAction) byTool.set(tool, (byAction = new Map()));
-      byAction.set(action, context);
-    }
     return context;
   }
 
@@ -446,18 +488,23 @@ export class CallReplay implements CallLogSink {
   }
 }
 
-/** Replays a call log file (JSONL or OTLP/JSON, streamed) against two models. Rejects when the file cannot be read. */
+/**
+ * Replays a call log file (JSONL or OTLP/JSON, streamed) against two models.
+ * `source` reads the batches (default: on this thread). Rejects when the
+ * file cannot be read, or as the source rejects.
+ */
 export async function simulateCallLog(
   path: string,
   base: Model,
   head: Model,
-  options: SimulationOptions & { onProgress?: (progress: ReadProgress) => void },
+  options: SimulationOptions & { onProgress?: (progress: ReadProgress) => void; source?: CallBatchSource },
 ): Promise<CallSimulation> {
   const replay = new CallReplay(base, head, options);
-  await readCallLog(path, replay, {
-    now: options.now.getTime(),
-    ...(options.maxBufferedSpans === undefined ? {} : { maxBufferedSpans: options.maxBufferedSpans }),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  const read = options.source ?? readCallBatches;
+  const report = options.onProgress;
+  await read(path, { now: options.now.getTime(), ...(options.maxBufferedSpans === undefined ? {} : { maxBufferedSpans: options.maxBufferedSpans }) }, (batch) => {
+    replay.batch(batch);
+    report?.(batch.progress);
   });
   return replay.result();
 }

@@ -58,7 +58,7 @@ await build({
   ...common,
   sourcemap: 'linked',
   plugins: [precompiledValidators],
-  entryPoints: { bench: 'bench/main.ts', 'parse-worker': 'cli/parse-worker.ts' },
+  entryPoints: { bench: 'bench/main.ts', 'parse-worker': 'cli/parse-worker.ts', 'call-worker': 'cli/call-worker.ts', 'simulate-worker': 'cli/simulate-worker.ts', 'exit-report': 'bench/exit-report.ts' },
   outdir: 'dist',
 });
 rmSync('dist/.build', { recursive: true, force: true });

@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE_FILES, ensureBuilt, expectUsageError, removeRepo, runCli, writeRepo } from './helpers/repo';
+import { BASE_FILES, CLI, ensureBuilt, expectUsageError, removeRepo, runCli, writeRepo } from './helpers/repo';
 import { git } from './helpers/git';
 
 /** Several CLI spawns per test. */
@@ -179,6 +180,18 @@ describe('mandate simulate on a real git repository', () => {
     }
     expectUsageError(simulate(['--calls', calls, '--out', join(work, 'x.patch')]), '--out needs --suggest');
     expectUsageError(simulate(['--suggest']), '--suggest needs --calls');
+  }, SLOW);
+
+  it('reads the calls from a pipe as from a file', () => {
+    const fromFile = simulate(['--base', 'main', '--head', 'drop-gate', '--calls', calls, '--format', 'json']);
+    // A shell pipe, as a user would write it (Node's own stdin pipes are sockets, which /dev/stdin cannot open).
+    const fromPipe = spawnSync('sh', ['-c', `cat "$0" | "$1" "$2" simulate --base main --head drop-gate --calls /dev/stdin --format json`, calls, process.execPath, CLI], { cwd: repo, encoding: 'utf8' });
+    expect(fromPipe.stderr).toBe('');
+    expect(fromPipe.status).toBe(0);
+    // The same document but for the calls file's name.
+    const document = (stdout: string): SimulateJson => ({ ...(JSON.parse(stdout) as SimulateJson), calls: null } as SimulateJson);
+    expect(document(fromPipe.stdout)).toEqual(document(fromFile.stdout));
+    expect(document(fromPipe.stdout).total).toBe(CALLS.length);
   }, SLOW);
 
   it('treats an empty calls file as no calls', () => {

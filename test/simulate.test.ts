@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CallBatchWriter } from '../core/call-batch';
 import type { LoggedCall, MalformedLine } from '../core/call-log';
 import { CallLogParser, parseCallTime, readCallLog } from '../core/call-log';
 import { dayOfInstant } from '../core/dates';
@@ -609,5 +611,50 @@ describe('--suggest narrowing on the example repository', () => {
     expect(file!.after).toContain('    resources: ["queue/support/**"]\n    justification: Reads tickets.\n');
     expect(file!.after).not.toContain('tickets.comment');
     expect(file!.after).not.toContain('docs.read');
+  });
+});
+
+describe('replaying call batches', () => {
+  /** Replays lines packed into batches, as the CLI hands them over from its reading thread. */
+  const replayBatches = (
+    models: { base: Snapshot; head: Snapshot },
+    lines: readonly string[],
+    packing: { batchCalls: number; tripleLimit: number; limit: number },
+  ): CallSimulation => {
+    const run = new CallReplay(models.base.model, models.head.model, { now: FIXTURE_NOW, limit: packing.limit });
+    const writer = new CallBatchWriter((batch) => run.batch(batch), packing);
+    const parser = new CallLogParser(writer, { now: FIXTURE_NOW.getTime() });
+    lines.forEach((line, index) => parser.line(line, index + 1));
+    parser.end();
+    writer.flush();
+    return run.result();
+  };
+  /** What a replay shows: everything but the usage tracker's internals, plus the narrowing it suggests. */
+  const shown = ({ usage, ...rest }: CallSimulation): unknown => ({ ...rest, narrowing: usage.narrowing(dayOfInstant(FIXTURE_NOW)) });
+
+  const agent = fc.constantFrom('support-triage', 'triage-prod', 'ghost', 'orchestrator');
+  const action = fc.constantFrom('tickets.read', 'tickets.comment', 'docs.read', 'solutions.read', 'macros.run');
+  const resource = fc.option(fc.constantFrom('queue/support/1', 'queue/billing/7', 'queue/vip/2', 'queue/*', 'bad//path'), { nil: undefined });
+  const time = fc.constantFrom('2026-11-20T10:00:00Z', '2025-01-01', 'yesterday');
+  const jsonl = fc.record({ agent, tool: fc.constantFrom('zendesk', 'freshdesk', 'jira'), action, resource, time })
+    .map(({ resource: at, ...fields }) => JSON.stringify(at === undefined ? fields : { ...fields, resource: at }));
+  const otlpLine = fc.record({ agent, action, resource, trace: fc.constantFrom('t1', 't2'), id: fc.integer({ min: 1, max: 6 }), parent: fc.integer({ min: 0, max: 6 }), invoke: fc.boolean() })
+    .map(({ agent: name, action: tool_, resource: at, trace, id, parent, invoke }) => otlp([span(trace, `s${id}`, parent === 0 ? '' : `s${parent}`, invoke
+      ? { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.id': name, 'gen_ai.agent.name': 'triage-prod' }
+      : tool(tool_, at === undefined ? {} : { 'mandate.resource': at }))]));
+  const line = fc.oneof({ arbitrary: jsonl, weight: 6 }, { arbitrary: otlpLine, weight: 2 }, { arbitrary: fc.constantFrom('{"agent":', '[]', ''), weight: 1 });
+
+  it('decides exactly as call by call, whatever the batch size and however many triples are numbered', async () => {
+    const models = await sides(
+      { 'policies/agents/triage.yaml': TRIAGE('required'), 'policies/tools/freshdesk.yaml': FRESHDESK },
+      { 'policies/agents/triage.yaml': TRIAGE('none').replace('"queue/billing/**"', '"queue/vip/**"') },
+    );
+    fc.assert(fc.property(
+      fc.array(line, { maxLength: 60 }),
+      fc.record({ batchCalls: fc.integer({ min: 1, max: 8 }), tripleLimit: fc.integer({ min: 0, max: 6 }), limit: fc.integer({ min: 0, max: 5 }) }),
+      (lines, packing) => {
+        expect(shown(replayBatches(models, lines, packing))).toEqual(shown(replay(models, lines, { limit: packing.limit })));
+      },
+    ), { numRuns: 300 });
   });
 });

@@ -1,23 +1,17 @@
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { dayOfInstant } from '../../core/dates';
-import { GitError } from '../../core/git';
-import { commitTree } from '../../core/git-tree';
-import type { RemovedPermission, UnusedGrant } from '../../core/least-privilege';
-import type { Model } from '../../core/model';
-import { narrowFiles, NarrowingError, unifiedPatch } from '../../core/least-privilege';
-import type { Revisions } from '../../core/revisions';
-import { loadRevisions } from '../../core/revisions';
+import { open, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { plural, safeLine } from '../../core/diff-wording';
+import type { UnusedGrant } from '../../core/least-privilege';
 import type { CallSimulation, ChangeKind, ExhaustiveSimulation, SimulationSummary } from '../../core/simulate';
-import { DEFAULT_CHANGED_LIMIT, simulateCallLog, simulateExhaustive } from '../../core/simulate';
+import { DEFAULT_CHANGED_LIMIT } from '../../core/simulate';
 import type { GlobalOptions } from '../context';
-import { currentTime, fileLoader, repositoryRoot, requireFormat } from '../context';
+import { currentTime, repositoryRoot, requireFormat } from '../context';
 import type { Palette } from '../output';
 import { paletteFor, UsageError, writeOutput } from '../output';
 import { progressBar } from '../progress';
-import { plural, safeLine } from '../../core/diff-wording';
 import { codeSpan, escapeMarkdown } from '../render/markdown-escape';
+import type { SimulateJob, SimulateReport } from '../simulate-job';
+import { runSimulateJob } from '../simulate-job';
 
 /** The arguments of `mandate simulate`. */
 export interface SimulateOptions extends GlobalOptions {
@@ -27,25 +21,6 @@ export interface SimulateOptions extends GlobalOptions {
   limit?: string | number;
   strict?: boolean;
   suggest?: boolean;
-  out?: string;
-}
-
-/** What `--suggest` adds. */
-export interface Suggestion {
-  patch: string;
-  removed: RemovedPermission[];
-}
-
-/** Everything the renderers need. */
-export interface SimulateReport {
-  base: string;
-  mergeBase: string;
-  head: string | null;
-  /** The calls file as given, or undefined in exhaustive mode. */
-  calls?: string;
-  result: CallSimulation | ExhaustiveSimulation;
-  suggestion?: Suggestion;
-  /** Where --out wrote the patch. */
   out?: string;
 }
 
@@ -64,33 +39,18 @@ export async function runSimulate(options: SimulateOptions): Promise<number> {
   if (options.out !== undefined && !options.suggest) throw new UsageError('--out needs --suggest');
   if (options.suggest && options.calls === undefined) throw new UsageError('--suggest needs --calls FILE: it narrows the head to what the calls used');
   const root = await repositoryRoot(options.repo);
-  const callsPath = options.calls === undefined ? undefined : await callsFile(options.calls);
-  const now = currentTime();
-  const revisions = await replaySides(root, options, now);
-  const sides = { base: revisions.base.sha, mergeBase: revisions.mergeBase.sha, head: revisions.head.sha };
-  let report: SimulateReport;
-  if (callsPath === undefined) {
-    report = { ...sides, result: simulateExhaustive(revisions.mergeBase.model, revisions.head.model, { now, limit }) };
-  } else {
-    const size = (await stat(callsPath)).size;
-    const progress = progressBar('simulate', size);
-    const result = await simulateCallLog(callsPath, revisions.mergeBase.model, revisions.head.model, {
-      now, limit, onProgress: ({ bytesRead, lines }) => progress.update(bytesRead, `${lines.toLocaleString('en-US')} lines`),
-    }).catch((error: unknown) => {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw code === undefined ? error : new UsageError(`--calls ${options.calls}: cannot read (${code})`);
-    }).finally(() => progress.finish());
-    if (options.strict && result.malformedLines > 0) {
-      const first = result.malformed[0]!;
-      throw new UsageError(`${options.calls}:${first.line}: malformed line: ${first.message} (--strict; ${plural(result.malformedLines, 'malformed line')})`);
-    }
-    reportMalformed(options.calls!, result);
-    report = { ...sides, calls: options.calls, result };
-    if (options.suggest) {
-      report.suggestion = await suggest(root, revisions, result, now);
-      if (options.out !== undefined) report.out = await writeAtomically(options.out, report.suggestion.patch);
-    }
-  }
+  const calls = options.calls === undefined ? undefined : await callsFile(options.calls);
+  const job: SimulateJob = {
+    root, now: currentTime().getTime(), limit, strict: options.strict === true, suggest: options.suggest === true,
+    ...(options.base === undefined ? {} : { base: options.base }),
+    ...(options.head === undefined ? {} : { head: options.head }),
+    ...(options.out === undefined ? {} : { out: options.out }),
+    ...(calls === undefined ? {} : { calls: { path: calls.path, given: options.calls!, regularFile: calls.regularFile } }),
+  };
+  const progress = progressBar('simulate', calls?.size ?? 0);
+  const { report, warnings } = await runSimulateJob(job, ({ bytesRead, lines }) => progress.update(bytesRead, `${lines.toLocaleString('en-US')} lines`))
+    .finally(() => progress.finish());
+  process.stderr.write(warnings.join(''));
   switch (format) {
     case 'json': writeOutput(simulateJson(report)); break;
     case 'markdown': writeOutput(simulateMarkdown(report)); break;
@@ -109,7 +69,7 @@ function parseLimit(value: string | number | undefined): number {
 }
 
 /** The calls file, resolved from the working directory; a usage error when it is missing or not a readable file. */
-async function callsFile(path: string): Promise<string> {
+async function callsFile(path: string): Promise<{ path: string; size: number; regularFile: boolean }> {
   const full = resolve(path);
   const stats = await stat(full).catch((error: NodeJS.ErrnoException) => {
     throw new UsageError(`--calls ${path}: ${error.code === 'ENOENT' ? 'no such file' : `cannot read (${error.code ?? error.message})`}`);
@@ -121,80 +81,7 @@ async function callsFile(path: string): Promise<string> {
     throw new UsageError(`--calls ${path}: cannot read (${error.code ?? error.message})`);
   });
   await handle.close();
-  return full;
-}
-
-/** What a replay keeps of the loaded revisions: models and names, not findings or capabilities (memory for the replay). */
-interface ReplaySides {
-  repo: Revisions['repo'];
-  base: { sha: string };
-  mergeBase: { sha: string; model: Model };
-  head: { ref: string; sha: string | null; model: Model };
-}
-
-/**
- * Loads the sides as models only (decisions need no rule findings or
- * capabilities), warns about head documents left out by errors, and keeps
- * only what the replay and --suggest use.
- */
-async function replaySides(root: string, options: SimulateOptions, now: Date): Promise<ReplaySides> {
-  const revisions = await loadRevisions(root, { base: options.base, head: options.head, now, loader: fileLoader(), rules: false }).catch((error: unknown) => {
-    throw error instanceof GitError ? new UsageError(error.message) : error;
-  });
-  warnAboutErrors(revisions);
-  return {
-    repo: revisions.repo,
-    base: { sha: revisions.base.sha },
-    mergeBase: { sha: revisions.mergeBase.sha, model: revisions.mergeBase.snapshot.model },
-    head: { ref: revisions.head.ref, sha: revisions.head.sha, model: revisions.head.snapshot.model },
-  };
-}
-
-function warnAboutErrors(revisions: Revisions): void {
-  const errors = revisions.head.snapshot.findings.filter((finding) => finding.severity === 'error' && !finding.waived).length;
-  if (errors === 0) return;
-  // Loaded without rules, so these are the load, shape and reference errors: the ones that keep documents out.
-  process.stderr.write(`mandate: warning: the head has ${plural(errors, 'loading error')} (see mandate validate); documents with shape errors are left out of every decision\n`);
-}
-
-/** Each malformed line on stderr (the first MALFORMED_DETAIL_LIMIT), then how many more. */
-function reportMalformed(file: string, result: CallSimulation): void {
-  if (result.malformedLines === 0) return;
-  const lines = result.malformed.map((problem) => `mandate: ${safeLine(file, 300)}:${problem.line}: malformed line, counted unevaluable: ${safeLine(problem.message, 300)}\n`);
-  const more = result.malformedLines - result.malformed.length;
-  if (more > 0) lines.push(`mandate: ${safeLine(file, 300)}: and ${plural(more, 'more malformed line')}\n`);
-  process.stderr.write(lines.join(''));
-}
-
-/** Narrows the head's agent files to what the calls used and renders the patch. */
-async function suggest(root: string, revisions: ReplaySides, result: CallSimulation, now: Date): Promise<Suggestion> {
-  const { agents, removed } = result.usage.narrowing(dayOfInstant(now));
-  const head = revisions.head;
-  const tree = head.sha === null ? undefined : commitTree(revisions.repo, head.sha);
-  const read = async (file: string): Promise<string> => {
-    if (!tree) return readFile(join(root, file), 'utf8');
-    const content = await tree.readFile(file, Number.MAX_SAFE_INTEGER);
-    if (content.status !== 'ok') throw new UsageError(`cannot read ${file} at ${head.ref} to narrow it (${content.status})`);
-    return new TextDecoder().decode(content.bytes);
-  };
-  const files = await narrowFiles(agents, read).catch((error: unknown) => {
-    throw error instanceof NarrowingError ? new UsageError(`--suggest: ${error.message}`) : error;
-  });
-  return { patch: unifiedPatch(files, revisions.repo.prefix), removed };
-}
-
-/** Writes through a temporary file in the same directory and a rename, so FILE is never half written. */
-async function writeAtomically(path: string, text: string): Promise<string> {
-  const full = resolve(path);
-  const temporary = join(dirname(full), `.${basename(full)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(temporary, text, { flag: 'wx' });
-    await rename(temporary, full);
-  } catch (error) {
-    await unlink(temporary).catch(() => undefined);
-    throw new UsageError(`--out ${path}: cannot write (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  }
-  return path;
+  return { path: full, size: stats.size, regularFile: stats.isFile() };
 }
 
 // ---------------------------------------------------------------------------

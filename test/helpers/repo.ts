@@ -137,13 +137,16 @@ export function removeRepo(root: string): void {
   rmSync(root, { recursive: true, force: true });
 }
 
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
-/** The built parse worker (cli/parse-worker.ts). */
+/** The built CLI. */
+export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
+/** The built workers: the parse pool's, the call reader's and the simulate job's (cli/*-worker.ts). */
 export const PARSE_WORKER = join(import.meta.dirname, '..', '..', 'dist', 'parse-worker.js');
+export const CALL_WORKER = join(import.meta.dirname, '..', '..', 'dist', 'call-worker.js');
+export const SIMULATE_WORKER = join(import.meta.dirname, '..', '..', 'dist', 'simulate-worker.js');
 
 /** Builds dist/ when a test file runs on its own without `npm test`. */
 export function ensureBuilt(): void {
-  if (!existsSync(CLI) || !existsSync(PARSE_WORKER)) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: join(import.meta.dirname, '..', '..') });
+  if (![CLI, PARSE_WORKER, CALL_WORKER, SIMULATE_WORKER].every((file) => existsSync(file))) execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: join(import.meta.dirname, '..', '..') });
 }
 
 /** Spawns the built CLI as a user would; returns stdout, stderr and the exit code. */

@@ -1,0 +1,171 @@
+/**
+ * Call batches: recorded calls packed for a fast hand-over from the thread
+ * that reads the log to the thread that decides the calls.
+ *
+ * Reading a log (splitting lines, JSON.parse, checking fields, parsing
+ * times) and looking up each call's (agent, tool, action) by its freshly
+ * parsed strings is over half the cost of a replay. A `CallBatchWriter`
+ * does that work where the log is read and numbers each distinct triple
+ * once, so the replay finds a call's context by an array index instead of
+ * three string-keyed look-ups. Batches are typed arrays plus the
+ * resources and the few calls that do not pack, so they cross threads
+ * cheaply (the arrays are transferred, not copied).
+ */
+import type { CallLogSink, LoggedCall, MalformedLine, ReadProgress } from './call-log';
+import { readCallLog } from './call-log';
+import type { CallLogOptions } from './call-log';
+
+/** One batch of calls and malformed lines, in the order the parser gave them. */
+export interface CallBatch {
+  /** Calls in the batch (packed and others). */
+  count: number;
+  /** Per call: its triple id, or -1 for a call carried whole in `others`. */
+  triples: Int32Array;
+  /** Per call: its resource (absent: none). */
+  resources: Array<string | undefined>;
+  /** Per call: ms since the epoch, input line, order in the input. */
+  times: Float64Array;
+  lines: Float64Array;
+  ordinals: Float64Array;
+  /** Names (agents, tools, actions) first used in this batch, numbered on from `firstNewName`. */
+  firstNewName: number;
+  newNames: string[];
+  /** The triples first used in this batch, numbered on from `firstNewTriple`: three name ids each (agent, tool, action). */
+  firstNewTriple: number;
+  newTriples: number[];
+  /** Calls that do not pack (no agent or tool, alternative names, a problem, or past the triple bound), in order. */
+  others: LoggedCall[];
+  malformed: MalformedLine[];
+  /** Where the reading stands after this batch. */
+  progress: ReadProgress;
+}
+
+/** Calls per batch by default: large enough that hand-over costs little, small enough to stay in cache. */
+export const DEFAULT_BATCH_CALLS = 8_192;
+/** Distinct triples numbered by default; calls of later ones travel whole (memory stays bounded whatever the log holds). */
+export const DEFAULT_TRIPLE_LIMIT = 200_000;
+
+export interface CallBatchWriterOptions {
+  batchCalls?: number;
+  tripleLimit?: number;
+}
+
+/** A CallLogSink that packs what it is given into CallBatches and hands each full one to `emit`. */
+export class CallBatchWriter implements CallLogSink {
+  private readonly ids = new Map<string, Map<string, Map<string, number>>>();
+  private nextTriple = 0;
+  /** Name -> id, for the names of numbered triples only (so at most three per triple). */
+  private readonly names = new Map<string, number>();
+  private readonly batchCalls: number;
+  private readonly tripleLimit: number;
+  private batch: CallBatch;
+  /** Updated by the reader; stamped on each batch. */
+  progress: ReadProgress = { bytesRead: 0, lines: 0 };
+
+  constructor(
+    private readonly emit: (batch: CallBatch) => void,
+    options: CallBatchWriterOptions = {},
+  ) {
+    this.batchCalls = Math.max(1, options.batchCalls ?? DEFAULT_BATCH_CALLS);
+    this.tripleLimit = Math.max(0, options.tripleLimit ?? DEFAULT_TRIPLE_LIMIT);
+    this.batch = this.emptyBatch();
+  }
+
+  call(call: LoggedCall): void {
+    const batch = this.batch;
+    const at = batch.count++;
+    const id = call.agent === undefined || call.tool === undefined || call.alternatives !== undefined || call.problem !== undefined
+      ? -1
+      : this.tripleId(call.agent, call.tool, call.action);
+    batch.triples[at] = id;
+    if (id < 0) batch.others.push(call);
+    batch.resources[at] = call.resource;
+    batch.times[at] = call.time;
+    batch.lines[at] = call.line;
+    batch.ordinals[at] = call.ordinal;
+    if (batch.count === this.batchCalls) this.flush();
+  }
+
+  malformed(problem: MalformedLine): void {
+    this.batch.malformed.push(problem);
+    if (this.batch.malformed.length >= this.batchCalls) this.flush();
+  }
+
+  /** Hands over the batch being filled, if it holds anything. */
+  flush(): void {
+    const batch = this.batch;
+    if (batch.count === 0 && batch.malformed.length === 0) return;
+    this.batch = this.emptyBatch();
+    batch.progress = { ...this.progress };
+    if (batch.count < this.batchCalls) {
+      batch.triples = batch.triples.slice(0, batch.count);
+      batch.times = batch.times.slice(0, batch.count);
+      batch.lines = batch.lines.slice(0, batch.count);
+      batch.ordinals = batch.ordinals.slice(0, batch.count);
+    }
+    this.emit(batch);
+  }
+
+  private tripleId(agent: string, tool: string, action: string): number {
+    let byTool = this.ids.get(agent);
+    let byAction = byTool?.get(tool);
+    const known = byAction?.get(action);
+    if (known !== undefined) return known;
+    if (this.nextTriple >= this.tripleLimit) return -1;
+    if (!byTool) this.ids.set(agent, (byTool = new Map()));
+    if (!byAction) byTool.set(tool, (byAction = new Map()));
+    const id = this.nextTriple++;
+    byAction.set(action, id);
+    this.batch.newTriples.push(this.nameId(agent), this.nameId(tool), this.nameId(action));
+    return id;
+  }
+
+  private nameId(name: string): number {
+    let id = this.names.get(name);
+    if (id === undefined) {
+      this.names.set(name, (id = this.names.size));
+      this.batch.newNames.push(name);
+    }
+    return id;
+  }
+
+  private emptyBatch(): CallBatch {
+    const size = this.batchCalls;
+    return {
+      count: 0,
+      triples: new Int32Array(size),
+      resources: [],
+      times: new Float64Array(size),
+      lines: new Float64Array(size),
+      ordinals: new Float64Array(size),
+      firstNewName: this.names.size,
+      newNames: [],
+      firstNewTriple: this.nextTriple,
+      newTriples: [],
+      others: [],
+      malformed: [],
+      progress: this.progress,
+    };
+  }
+}
+
+/** Reads call batches from a log; `mandate simulate` may read on another thread (the CLI passes one that does). */
+export type CallBatchSource = (
+  path: string,
+  options: CallLogOptions,
+  onBatch: (batch: CallBatch) => void,
+) => Promise<{ lines: number }>;
+
+/** The CallBatchSource of this thread: streams the file through a CallLogParser into a CallBatchWriter. Rejects when the file cannot be read. */
+export const readCallBatches: CallBatchSource = async (path, options, onBatch) => {
+  const writer = new CallBatchWriter(onBatch);
+  const result = await readCallLog(path, writer, {
+    ...options,
+    onProgress: (progress) => {
+      writer.progress = progress;
+    },
+  });
+  writer.progress = { bytesRead: writer.progress.bytesRead, lines: result.lines };
+  writer.flush();
+  return result;
+};
