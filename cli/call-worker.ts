@@ -1,12 +1,12 @@
 /**
  * The worker side of `mandate simulate`'s call reading (see call-reader.ts):
  * reads the log named in workerData, packs the calls into batches and posts
- * them, holding at most `inFlight` unanswered so the log never piles up in
- * memory ahead of the replay.
+ * them. Reading pauses while `inFlight` batches are unanswered, so the log
+ * never piles up ahead of the replay (the lines already read when it pauses,
+ * and what the end of the input flushes, still go out).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { CallBatchWriter } from '../core/call-batch';
-import { readCallLog } from '../core/call-log';
+import { readCallBatches } from '../core/call-batch';
 import type { CallReadRequest, CallReaderMessage } from './call-reader';
 
 const port = parentPort!;
@@ -27,21 +27,14 @@ port.on('message', () => {
   }
 });
 
-const writer = new CallBatchWriter((batch) => {
-  unanswered++;
-  post({ type: 'batch', batch }, [batch.triples.buffer, batch.times.buffer, batch.lines.buffer, batch.ordinals.buffer] as ArrayBuffer[]);
-}, { batchCalls: request.batchCalls });
-
 try {
-  const { lines } = await readCallLog(request.path, writer, {
-    ...request.options,
-    onProgress: (progress) => {
-      writer.progress = progress;
-    },
+  const { lines } = await readCallBatches(request.path, request.options, (batch) => {
+    unanswered++;
+    post({ type: 'batch', batch }, [batch.triples.buffer, batch.times.buffer, batch.lines.buffer, batch.ordinals.buffer] as ArrayBuffer[]);
+  }, {
+    batchCalls: request.batchCalls,
     hold: () => (unanswered < request.inFlight ? undefined : (waiting ??= new Promise<void>((resolve) => (release = resolve)))),
   });
-  writer.progress = { bytesRead: writer.progress.bytesRead, lines };
-  writer.flush();
   post({ type: 'done', lines });
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;

@@ -14,7 +14,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { ReadProgress } from '../core/call-log';
 import { dayOfInstant } from '../core/dates';
 import { plural, safeLine } from '../core/diff-wording';
@@ -30,6 +29,7 @@ import { simulateExhaustive } from '../core/simulate';
 import { replayCallLog } from './call-reader';
 import { fileLoader } from './context';
 import { UsageError } from './output';
+import { runWorkerTask, WorkerFailure } from './worker-task';
 
 /** What `mandate simulate` was asked, its flags checked. */
 export interface SimulateJob {
@@ -65,39 +65,45 @@ export interface SimulateReport {
   out?: string;
 }
 
-/** A job's outcome: the report, and what to print on stderr before it. */
-export interface SimulateOutcome {
-  report: SimulateReport;
-  warnings: string[];
+/** What a job tells as it goes: how far it read the calls file, and lines for stderr (warnings), in order. */
+export interface SimulateEvents {
+  onProgress?: (progress: ReadProgress) => void;
+  onWarning?: (line: string) => void;
 }
 
-/** Runs a job on this thread; `onProgress` follows the calls file. Throws UsageError for what the user can mend. */
-export async function executeSimulateJob(job: SimulateJob, onProgress?: (progress: ReadProgress) => void): Promise<SimulateOutcome> {
+/** Runs a job on this thread. Throws UsageError for what the user can mend (after the warnings that came before). */
+export async function executeSimulateJob(job: SimulateJob, events: SimulateEvents = {}): Promise<SimulateReport> {
+  const warn = (line: string): void => events.onWarning?.(line);
   const now = new Date(job.now);
   const revisions = await replaySides(job, now);
-  const warnings = loadingWarnings(revisions.headErrors);
+  if (revisions.headErrors > 0) {
+    warn(`mandate: warning: the head has ${plural(revisions.headErrors, 'loading error')} (see mandate validate); documents with shape errors are left out of every decision\n`);
+  }
   const sides = { base: revisions.base.sha, mergeBase: revisions.mergeBase.sha, head: revisions.head.sha };
   if (job.calls === undefined) {
-    return { report: { ...sides, result: simulateExhaustive(revisions.mergeBase.model, revisions.head.model, { now, limit: job.limit }) }, warnings };
+    return { ...sides, result: simulateExhaustive(revisions.mergeBase.model, revisions.head.model, { now, limit: job.limit }) };
   }
   const calls = job.calls;
   const { usage, ...result } = await replayCallLog(calls.path, revisions.mergeBase.model, revisions.head.model, {
-    now, limit: job.limit, regularFile: calls.regularFile, ...(onProgress ? { onProgress } : {}),
+    now, limit: job.limit, regularFile: calls.regularFile,
+    ...(events.onProgress ? { onProgress: events.onProgress } : {}),
+    onWorkerFailure: (failure) => warn(`mandate: warning: the calls reader's worker failed (${failure.message}); reading the calls on this thread\n`),
   }).catch((error: unknown) => {
     const code = (error as NodeJS.ErrnoException).code;
-    throw code === undefined ? error : new UsageError(`--calls ${calls.given}: cannot read (${code})`);
+    // File errors (ENOENT, EACCES, EISDIR, ...) are the user's to mend; anything else is ours.
+    throw typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? new UsageError(`--calls ${calls.given}: cannot read (${code})`) : error;
   });
   if (job.strict && result.malformedLines > 0) {
     const first = result.malformed[0]!;
     throw new UsageError(`${calls.given}:${first.line}: malformed line: ${first.message} (--strict; ${plural(result.malformedLines, 'malformed line')})`);
   }
-  warnings.push(...malformedWarnings(calls.given, result));
+  for (const line of malformedWarnings(calls.given, result)) warn(line);
   const report: SimulateReport = { ...sides, calls: calls.given, result };
   if (job.suggest) {
     report.suggestion = await suggest(job.root, revisions, usage, now);
     if (job.out !== undefined) report.out = await writeAtomically(job.out, report.suggestion.patch);
   }
-  return { report, warnings };
+  return report;
 }
 
 /** What a replay keeps of the loaded revisions: models and names, not findings or capabilities (memory for the replay). */
@@ -122,11 +128,6 @@ async function replaySides(job: SimulateJob, now: Date): Promise<ReplaySides> {
     head: { ref: revisions.head.ref, sha: revisions.head.sha, model: revisions.head.snapshot.model },
     headErrors: revisions.head.snapshot.findings.filter((finding) => finding.severity === 'error' && !finding.waived).length,
   };
-}
-
-function loadingWarnings(errors: number): string[] {
-  if (errors === 0) return [];
-  return [`mandate: warning: the head has ${plural(errors, 'loading error')} (see mandate validate); documents with shape errors are left out of every decision\n`];
 }
 
 /** Each malformed line (the first MALFORMED_DETAIL_LIMIT), then how many more. */
@@ -174,11 +175,9 @@ async function writeAtomically(path: string, text: string): Promise<string> {
 /** What the job worker posts. */
 export type SimulateWorkerMessage =
   | { type: 'progress'; progress: ReadProgress }
-  | { type: 'done'; outcome: SimulateOutcome }
+  | { type: 'warning'; line: string }
+  | { type: 'done'; report: SimulateReport }
   | { type: 'failed'; usage: boolean; message: string; stack?: string };
-
-/** The job stopped without an answer (the worker could not start, or died): it may run again on this thread. */
-export class JobWorkerFailure extends Error {}
 
 /** The job worker's young generation (see the module comment). */
 const JOB_YOUNG_MB = 12;
@@ -186,46 +185,50 @@ const JOB_WORKER = new URL('./simulate-worker.js', import.meta.url);
 
 /**
  * Runs a job on a worker thread started from `workerUrl` (default: the
- * CLI's, beside the bundle), or on this thread when the worker fails; a
- * job reading a pipe runs here, since a pipe cannot be read twice.
+ * CLI's, beside the bundle), or on this thread when the worker fails (saying
+ * so in a warning; the warnings the worker already gave are not repeated).
+ * A job reading a pipe runs here, since a pipe cannot be read twice.
  */
-export async function runSimulateJob(
-  job: SimulateJob,
-  onProgress?: (progress: ReadProgress) => void,
-  workerUrl: URL = JOB_WORKER,
-): Promise<SimulateOutcome> {
-  if (job.calls !== undefined && !job.calls.regularFile) return executeSimulateJob(job, onProgress);
-  return simulateJobOnWorker(job, workerUrl, onProgress).catch((error: unknown) => {
-    if (!(error instanceof JobWorkerFailure)) throw error;
-    return executeSimulateJob(job, onProgress);
+export async function runSimulateJob(job: SimulateJob, events: SimulateEvents = {}, workerUrl: URL = JOB_WORKER): Promise<SimulateReport> {
+  if (job.calls !== undefined && !job.calls.regularFile) return executeSimulateJob(job, events);
+  let given = 0;
+  const counted: SimulateEvents = {
+    ...events,
+    onWarning: (line) => {
+      given++;
+      events.onWarning?.(line);
+    },
+  };
+  return simulateJobOnWorker(job, workerUrl, counted).catch((error: unknown) => {
+    if (!(error instanceof WorkerFailure)) throw error;
+    events.onWarning?.(`mandate: warning: the simulate worker failed (${error.message}); running on this thread\n`);
+    let repeated = given;
+    return executeSimulateJob(job, {
+      ...events,
+      onWarning: (line) => {
+        if (repeated > 0) repeated--;
+        else events.onWarning?.(line);
+      },
+    });
   });
 }
 
-/** Runs a job on a worker thread started from `workerUrl`; rejects with a JobWorkerFailure when the worker fails. */
-export function simulateJobOnWorker(job: SimulateJob, workerUrl: URL, onProgress?: (progress: ReadProgress) => void): Promise<SimulateOutcome> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const worker = new Worker(workerUrl, { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: JOB_YOUNG_MB } });
-    const settle = (outcome: () => void): void => {
-      if (settled) return;
-      settled = true;
-      void worker.terminate();
-      outcome();
-    };
-    worker.on('message', (message: SimulateWorkerMessage) => {
-      switch (message.type) {
-        case 'progress':
-          onProgress?.(message.progress);
-          break;
-        case 'done':
-          settle(() => resolve(message.outcome));
-          break;
-        case 'failed':
-          settle(() => reject(message.usage ? new UsageError(message.message) : Object.assign(new Error(message.message), message.stack === undefined ? {} : { stack: message.stack })));
-          break;
-      }
-    });
-    worker.on('error', (error) => settle(() => reject(new JobWorkerFailure(error.message))));
-    worker.on('exit', (code) => settle(() => reject(new JobWorkerFailure(`the simulate worker stopped (exit code ${code})`))));
+/** Runs a job on a worker thread started from `workerUrl`; rejects with a WorkerFailure when the worker fails. */
+export function simulateJobOnWorker(job: SimulateJob, workerUrl: URL, events: SimulateEvents = {}): Promise<SimulateReport> {
+  return runWorkerTask<SimulateReport, SimulateWorkerMessage>(workerUrl, { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: JOB_YOUNG_MB } }, (message, task) => {
+    switch (message.type) {
+      case 'progress':
+        events.onProgress?.(message.progress);
+        break;
+      case 'warning':
+        events.onWarning?.(message.line);
+        break;
+      case 'done':
+        task.resolve(message.report);
+        break;
+      case 'failed':
+        task.reject(message.usage ? new UsageError(message.message) : Object.assign(new Error(message.message), message.stack === undefined ? {} : { stack: message.stack }));
+        break;
+    }
   });
 }

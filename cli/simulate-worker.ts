@@ -1,6 +1,7 @@
 /**
  * The worker side of `mandate simulate` (see simulate-job.ts): runs the job
- * in workerData and posts its progress, then its outcome or why it failed.
+ * in workerData and posts its progress and warnings, then its report or why
+ * it failed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from './output';
@@ -11,8 +12,11 @@ const port = parentPort!;
 const post = (message: SimulateWorkerMessage): void => port.postMessage(message);
 
 try {
-  const outcome = await executeSimulateJob(workerData as SimulateJob, (progress) => post({ type: 'progress', progress }));
-  post({ type: 'done', outcome });
+  const report = await executeSimulateJob(workerData as SimulateJob, {
+    onProgress: (progress) => post({ type: 'progress', progress }),
+    onWarning: (line) => post({ type: 'warning', line }),
+  });
+  post({ type: 'done', report });
 } catch (error) {
   post({
     type: 'failed',

@@ -45,6 +45,7 @@ export const DEFAULT_BATCH_CALLS = 8_192;
 /** Distinct triples numbered by default; calls of later ones travel whole (memory stays bounded whatever the log holds). */
 export const DEFAULT_TRIPLE_LIMIT = 200_000;
 
+/** How a CallBatchWriter packs: calls per batch, and how many distinct triples it numbers. */
 export interface CallBatchWriterOptions {
   batchCalls?: number;
   tripleLimit?: number;
@@ -156,14 +157,30 @@ export type CallBatchSource = (
   onBatch: (batch: CallBatch) => void,
 ) => Promise<{ lines: number }>;
 
-/** The CallBatchSource of this thread: streams the file through a CallLogParser into a CallBatchWriter. Rejects when the file cannot be read. */
-export const readCallBatches: CallBatchSource = async (path, options, onBatch) => {
-  const writer = new CallBatchWriter(onBatch);
+/** How readCallBatches packs and paces: batch size, and `hold` as readCallLog takes it (reading pauses while it is pending). */
+export interface ReadBatchOptions {
+  batchCalls?: number;
+  hold?: () => Promise<void> | undefined;
+}
+
+/**
+ * The CallBatchSource of this thread: streams the file through a
+ * CallLogParser into a CallBatchWriter; the last batch carries the final
+ * progress. Rejects when the file cannot be read.
+ */
+export const readCallBatches = async (
+  path: string,
+  options: CallLogOptions,
+  onBatch: (batch: CallBatch) => void,
+  pacing: ReadBatchOptions = {},
+): Promise<{ lines: number }> => {
+  const writer = new CallBatchWriter(onBatch, pacing.batchCalls === undefined ? {} : { batchCalls: pacing.batchCalls });
   const result = await readCallLog(path, writer, {
     ...options,
     onProgress: (progress) => {
       writer.progress = progress;
     },
+    ...(pacing.hold ? { hold: pacing.hold } : {}),
   });
   writer.progress = { bytesRead: writer.progress.bytesRead, lines: result.lines };
   writer.flush();

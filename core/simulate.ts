@@ -397,11 +397,12 @@ export class CallReplay implements CallLogSink {
    * What every call of (agent name, tool, action) shares: where a grant or
    * deny scopes it to resources, the head grants reaching it (for `unused`),
    * whether both sides decide it alike, and where it lands in the decision
-   * indexes. Callers remember it per triple (batches by triple id, whole
-   * calls in `contexts`); names no side knows, and triples decided alike
-   * before any resource, share one context per name or reason, remembered
-   * up to CONTEXT_LIMIT (a log repeats its strays too), so memory stays
-   * bounded whatever the log holds.
+   * indexes. Callers remember it per triple: batches by triple id (as many
+   * as the batch writer numbers, DEFAULT_TRIPLE_LIMIT by default), whole
+   * calls in `contexts` (up to CONTEXT_LIMIT entries). Names no side knows,
+   * and triples decided alike before any resource, share one context per
+   * name or reason (CONTEXT_LIMIT entries count toward it too: a log repeats
+   * its strays), so memory stays bounded whatever the log holds.
    */
   private context(agent: string, tool: string, action: string): CallContext {
     const baseId = this.base.names.get(agent);

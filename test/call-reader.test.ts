@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayCallLog, workerCallSource } from '../cli/call-reader';
 import { UsageError } from '../cli/output';
 import type { SimulateJob } from '../cli/simulate-job';
-import { JobWorkerFailure, runSimulateJob, simulateJobOnWorker } from '../cli/simulate-job';
+import { runSimulateJob, simulateJobOnWorker } from '../cli/simulate-job';
+import { WorkerFailure } from '../cli/worker-task';
+import { readCallLog } from '../core/call-log';
 import { dayOfInstant } from '../core/dates';
 import { fileSystemTree } from '../core/fs-tree';
 import type { Model } from '../core/model';
@@ -58,6 +60,30 @@ describe('reading calls on a worker', () => {
     }
   });
 
+  it('pauses reading while hold is pending, after at most the chunk already read', async () => {
+    let seen = 0;
+    let heldAt: number | undefined;
+    let release: (() => void) | undefined;
+    const reading = readCallLog(large, { call: () => seen++, malformed: () => undefined }, {
+      now: 0,
+      hold: () => {
+        if (heldAt !== undefined || seen < 100) return undefined;
+        heldAt = seen;
+        return new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const duringHold = seen - heldAt!;
+    // The rest of one 64 KiB chunk may still arrive (about 450 lines of ~145 bytes), not the file's 22,000 lines.
+    expect(duringHold).toBeLessThan(1_000);
+    release!();
+    const { lines } = await reading;
+    expect(lines).toBeGreaterThan(20_000);
+    expect(seen).toBeGreaterThan(heldAt! + duringHold);
+  });
+
   it('rejects with the error code of a file the worker cannot read', async () => {
     const error = await rejection(replayCallLog(work, model, model, { now: FIXTURE_NOW, regularFile: true, workerUrl: pathToFileURL(CALL_WORKER) }));
     expect((error as NodeJS.ErrnoException).code).toBe('EISDIR');
@@ -85,16 +111,33 @@ describe('the simulate job on a worker', () => {
   });
   afterAll(() => removeRepo(repo));
 
-  it('gives the same outcome on the worker, and on this thread when the worker dies', async () => {
+  it('gives the same report on the worker, and on this thread when the worker dies, warning once each', async () => {
     let reports = 0;
-    const onWorker = await simulateJobOnWorker(job(), pathToFileURL(SIMULATE_WORKER), () => reports++);
+    const warnings: string[] = [];
+    const onWorker = await simulateJobOnWorker(job(), pathToFileURL(SIMULATE_WORKER), { onProgress: () => reports++, onWarning: (line) => warnings.push(line) });
     expect(reports).toBeGreaterThan(0);
-    expect(onWorker.report.calls).toBe('calls.jsonl');
-    expect(onWorker.warnings).toEqual([expect.stringMatching(/^mandate: calls\.jsonl:321: malformed line, counted unevaluable: not JSON/)]);
+    expect(onWorker.calls).toBe('calls.jsonl');
+    expect(onWorker.suggestion?.patch).toMatch(/^diff --git a\/policies\/agents\/triage.yaml/);
+    expect(warnings).toEqual([expect.stringMatching(/^mandate: calls\.jsonl:321: malformed line, counted unevaluable: not JSON/)]);
     const dying = join(repo, 'dying.mjs');
     writeFileSync(dying, 'process.exit(3);\n');
-    expect(await rejection(simulateJobOnWorker(job(), pathToFileURL(dying)))).toBeInstanceOf(JobWorkerFailure);
-    expect(await runSimulateJob(job(), undefined, pathToFileURL(dying))).toEqual(onWorker);
+    expect(await rejection(simulateJobOnWorker(job(), pathToFileURL(dying)))).toBeInstanceOf(WorkerFailure);
+    const fallbackWarnings: string[] = [];
+    expect(await runSimulateJob(job(), { onWarning: (line) => fallbackWarnings.push(line) }, pathToFileURL(dying))).toEqual(onWorker);
+    // On this thread, under the test runner, the calls reader's worker is not beside the module either: it falls back too, and says so.
+    expect(fallbackWarnings).toEqual([
+      expect.stringMatching(/^mandate: warning: the simulate worker failed \(the worker stopped before answering \(exit code 3\)\); running on this thread\n$/),
+      expect.stringMatching(/^mandate: warning: the calls reader's worker failed \(the worker failed: Cannot find module .*call-worker\.js'\); reading the calls on this thread\n$/),
+      warnings[0],
+    ]);
+  });
+
+  it('gives the warnings that came before a usage error', async () => {
+    const warnings: string[] = [];
+    const error = await rejection(runSimulateJob(job({ strict: false, out: join(repo, 'no-such-dir', 'patch.diff') }), { onWarning: (line) => warnings.push(line) }, pathToFileURL(SIMULATE_WORKER)));
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toMatch(/^--out .*: cannot write \(ENOENT\)$/);
+    expect(warnings).toHaveLength(1);
   });
 
   it('hands a usage error over as one, with its message', async () => {

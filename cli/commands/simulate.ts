@@ -48,9 +48,13 @@ export async function runSimulate(options: SimulateOptions): Promise<number> {
     ...(calls === undefined ? {} : { calls: { path: calls.path, given: options.calls!, regularFile: calls.regularFile } }),
   };
   const progress = progressBar('simulate', calls?.size ?? 0);
-  const { report, warnings } = await runSimulateJob(job, ({ bytesRead, lines }) => progress.update(bytesRead, `${lines.toLocaleString('en-US')} lines`))
-    .finally(() => progress.finish());
-  process.stderr.write(warnings.join(''));
+  const report = await runSimulateJob(job, {
+    onProgress: ({ bytesRead, lines }) => progress.update(bytesRead, `${lines.toLocaleString('en-US')} lines`),
+    onWarning: (line) => {
+      progress.finish();
+      process.stderr.write(line);
+    },
+  }).finally(() => progress.finish());
   switch (format) {
     case 'json': writeOutput(simulateJson(report)); break;
     case 'markdown': writeOutput(simulateMarkdown(report)); break;
@@ -81,7 +85,8 @@ async function callsFile(path: string): Promise<{ path: string; size: number; re
     throw new UsageError(`--calls ${path}: cannot read (${error.code ?? error.message})`);
   });
   await handle.close();
-  return { path: full, size: stats.size, regularFile: stats.isFile() };
+  // /dev/stdin and /dev/fd/N redirected from a file stat as regular files, but may share the shell's offset: read them once.
+  return { path: full, size: stats.size, regularFile: stats.isFile() && !full.startsWith('/dev/') };
 }
 
 // ---------------------------------------------------------------------------
