@@ -13,8 +13,9 @@
  * saves nothing (3.2 s either way: start-up, a cold JIT and copying the
  * results eat the gain) and adds 55 MB of peak memory; at 10,000 (51 MB)
  * validate takes 19 s instead of 28 s. A worker has a heap of its own, so
- * it is stopped once it has been idle for 100 ms: `mandate simulate`
- * replays calls with the main heap only.
+ * it is stopped once it has been idle for 100 ms: the heaps of parse
+ * workers are not kept through the replay `mandate simulate` runs after
+ * its load.
  *
  * A worker that fails (it cannot start, or dies) is never fatal: its
  * unanswered batches go back to the queue and no more workers start.
