@@ -10,8 +10,8 @@
  * bounded.
  *
  * A worker that fails (cli/worker-task.ts) is never fatal: the replay
- * starts again on this thread. Only regular files go to a worker, since a
- * pipe cannot be read twice.
+ * starts again on this thread. Which logs go to a worker is the simulate
+ * job's choice (cli/simulate-job.ts).
  */
 import type { CallBatch, CallBatchSource } from '../core/call-batch';
 import { readCallBatches } from '../core/call-batch';
@@ -74,9 +74,9 @@ const CALL_WORKER = new URL('./call-worker.js', import.meta.url);
 
 /**
  * Replays a call log as `mandate simulate` does: read on a worker (started
- * from `workerUrl`, default the CLI's) when the log is a regular file, else
- * on this thread; when the worker fails, `onWorkerFailure` hears why and the
- * replay starts again on this thread.
+ * from `workerUrl`, default the CLI's) when told, else on this thread; when
+ * the worker fails, `onWorkerFailure` hears why and the replay starts again
+ * on this thread.
  */
 export async function replayCallLog(
   path: string,
@@ -84,13 +84,14 @@ export async function replayCallLog(
   head: Model,
   options: SimulationOptions & {
     onProgress?: (progress: ReadProgress) => void;
-    regularFile: boolean;
+    /** Read on a worker (else on this thread). */
+    onWorker: boolean;
     workerUrl?: URL;
     onWorkerFailure?: (failure: WorkerFailure) => void;
   },
 ): Promise<CallSimulation> {
-  const { regularFile, workerUrl = CALL_WORKER, onWorkerFailure, ...simulation } = options;
-  if (!regularFile) return simulateCallLog(path, base, head, { ...simulation, source: readCallBatches });
+  const { onWorker, workerUrl = CALL_WORKER, onWorkerFailure, ...simulation } = options;
+  if (!onWorker) return simulateCallLog(path, base, head, { ...simulation, source: readCallBatches });
   return simulateCallLog(path, base, head, { ...simulation, source: workerCallSource(workerUrl) }).catch((error: unknown) => {
     if (!(error instanceof WorkerFailure)) throw error;
     onWorkerFailure?.(error);

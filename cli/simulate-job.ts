@@ -4,7 +4,7 @@
  * narrow for --suggest and write --out. It returns plain data (the report
  * and the lines for stderr), so it can run on a worker thread.
  *
- * It does, by default (see runSimulateJob): on 2 cores the main thread's
+ * It does for long replays (see runSimulateJob): on 2 cores the main thread's
  * young generation alone, grown to V8's default by loading the repository,
  * put a 1,000,000-call replay at 200 to 209 MB peak; a worker with a
  * 12 MB young generation holds the same work at 172 to 181 MB, as fast.
@@ -42,8 +42,8 @@ export interface SimulateJob {
   strict: boolean;
   suggest: boolean;
   out?: string;
-  /** The calls file: absolute path, the name as given (for messages), and whether it is a regular file (not a pipe). */
-  calls?: { path: string; given: string; regularFile: boolean };
+  /** The calls file: absolute path, the name as given (for messages), whether it is a regular file (not a pipe), and its size. */
+  calls?: { path: string; given: string; regularFile: boolean; size: number };
 }
 
 /** What `--suggest` adds. */
@@ -85,7 +85,7 @@ export async function executeSimulateJob(job: SimulateJob, events: SimulateEvent
   }
   const calls = job.calls;
   const { usage, ...result } = await replayCallLog(calls.path, revisions.mergeBase.model, revisions.head.model, {
-    now, limit: job.limit, regularFile: calls.regularFile,
+    now, limit: job.limit, onWorker: onWorkers(job),
     ...(events.onProgress ? { onProgress: events.onProgress } : {}),
     onWorkerFailure: (failure) => warn(`mandate: warning: the calls reader's worker failed (${failure.message}); reading the calls on this thread\n`),
   }).catch((error: unknown) => {
@@ -184,13 +184,27 @@ const JOB_YOUNG_MB = 12;
 const JOB_WORKER = new URL('./simulate-worker.js', import.meta.url);
 
 /**
- * Runs a job on a worker thread started from `workerUrl` (default: the
- * CLI's, beside the bundle), or on this thread when the worker fails (saying
- * so in a warning; the warnings the worker already gave are not repeated).
- * A job reading a pipe runs here, since a pipe cannot be read twice.
+ * Calls files from this size on use the workers. Each costs about 0.1 s to
+ * start and its own memory (the example repository's replay went from 0.47
+ * to 0.69 s and 85 to 110 MB); reading on a worker saves about 2.5 µs a
+ * call, which pays from about 80,000 calls (12 MB), and the job's worker
+ * only matters for the peak of a long replay.
+ */
+export const WORKERS_FROM_BYTES = 8 * 1024 * 1024;
+
+/** Whether a job runs on workers: a regular calls file (a pipe cannot be read twice) of WORKERS_FROM_BYTES or more. */
+function onWorkers(job: SimulateJob): boolean {
+  return job.calls !== undefined && job.calls.regularFile && job.calls.size >= WORKERS_FROM_BYTES;
+}
+
+/**
+ * Runs a job: on a worker thread started from `workerUrl` (default: the
+ * CLI's, beside the bundle) when onWorkers says so, else on this thread,
+ * and on this thread too when the worker fails (saying so in a warning; the
+ * warnings the worker already gave are not repeated).
  */
 export async function runSimulateJob(job: SimulateJob, events: SimulateEvents = {}, workerUrl: URL = JOB_WORKER): Promise<SimulateReport> {
-  if (job.calls !== undefined && !job.calls.regularFile) return executeSimulateJob(job, events);
+  if (!onWorkers(job)) return executeSimulateJob(job, events);
   let given = 0;
   const counted: SimulateEvents = {
     ...events,

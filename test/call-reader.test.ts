@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayCallLog, workerCallSource } from '../cli/call-reader';
 import { UsageError } from '../cli/output';
 import type { SimulateJob } from '../cli/simulate-job';
-import { runSimulateJob, simulateJobOnWorker } from '../cli/simulate-job';
+import { runSimulateJob, simulateJobOnWorker, WORKERS_FROM_BYTES } from '../cli/simulate-job';
 import { WorkerFailure } from '../cli/worker-task';
 import { readCallLog } from '../core/call-log';
 import { dayOfInstant } from '../core/dates';
@@ -56,7 +56,7 @@ describe('reading calls on a worker', () => {
   it('replays on this thread when the worker cannot start or dies', async () => {
     const expected = shown(await simulateCallLog(large, model, model, { now: FIXTURE_NOW }));
     for (const workerUrl of [pathToFileURL(join(work, 'no-such-worker.mjs')), pathToFileURL(dying)]) {
-      expect(shown(await replayCallLog(large, model, model, { now: FIXTURE_NOW, regularFile: true, workerUrl }))).toEqual(expected);
+      expect(shown(await replayCallLog(large, model, model, { now: FIXTURE_NOW, onWorker: true, workerUrl }))).toEqual(expected);
     }
   });
 
@@ -85,7 +85,7 @@ describe('reading calls on a worker', () => {
   });
 
   it('rejects with the error code of a file the worker cannot read', async () => {
-    const error = await rejection(replayCallLog(work, model, model, { now: FIXTURE_NOW, regularFile: true, workerUrl: pathToFileURL(CALL_WORKER) }));
+    const error = await rejection(replayCallLog(work, model, model, { now: FIXTURE_NOW, onWorker: true, workerUrl: pathToFileURL(CALL_WORKER) }));
     expect((error as NodeJS.ErrnoException).code).toBe('EISDIR');
   });
 });
@@ -95,7 +95,8 @@ describe('the simulate job on a worker', () => {
   let calls: string;
   const job = (fields: Partial<SimulateJob> = {}): SimulateJob => ({
     root: repo, now: FIXTURE_NOW.getTime(), limit: 1_000, strict: false, suggest: true, base: 'HEAD', head: 'HEAD',
-    calls: { path: calls, given: 'calls.jsonl', regularFile: true }, ...fields,
+    // Sized as a large log, so the job and its replay take the workers.
+    calls: { path: calls, given: 'calls.jsonl', regularFile: true, size: WORKERS_FROM_BYTES }, ...fields,
   });
 
   beforeAll(() => {
@@ -130,6 +131,16 @@ describe('the simulate job on a worker', () => {
       expect.stringMatching(/^mandate: warning: the calls reader's worker failed \(the worker failed: Cannot find module .*call-worker\.js'\); reading the calls on this thread\n$/),
       warnings[0],
     ]);
+  });
+
+  it('runs a small log on this thread, never starting a worker', async () => {
+    const dying = join(repo, 'dying.mjs');
+    writeFileSync(dying, 'process.exit(3);\n');
+    const warnings: string[] = [];
+    const small = job({ calls: { path: calls, given: 'calls.jsonl', regularFile: true, size: WORKERS_FROM_BYTES - 1 } });
+    const report = await runSimulateJob(small, { onWarning: (line) => warnings.push(line) }, pathToFileURL(dying));
+    expect(report.result.mode).toBe('calls');
+    expect(warnings).toEqual([expect.stringMatching(/malformed line/)]);
   });
 
   it('gives the warnings that came before a usage error', async () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -192,6 +192,20 @@ describe('mandate simulate on a real git repository', () => {
     const document = (stdout: string): SimulateJson => ({ ...(JSON.parse(stdout) as SimulateJson), calls: null } as SimulateJson);
     expect(document(fromPipe.stdout)).toEqual(document(fromFile.stdout));
     expect(document(fromPipe.stdout).total).toBe(CALLS.length);
+  }, SLOW);
+
+  it('replays a large calls file on its workers, deciding as it does a small one', () => {
+    // Over the 8 MiB from which the job and the reading run on workers (cli/simulate-job.ts).
+    const copies = 12_000;
+    const large = join(work, 'large.jsonl');
+    writeFileSync(large, `${CALLS.join('\n')}\n`.repeat(copies));
+    expect(statSync(large).size).toBeGreaterThan(8 * 1024 * 1024);
+    const small = json(['--base', 'main', '--head', 'drop-gate', '--calls', calls]);
+    const result = json(['--base', 'main', '--head', 'drop-gate', '--calls', large, '--limit', '5']);
+    expect(result.total).toBe(CALLS.length * copies);
+    expect(result.summary).toEqual(Object.fromEntries(Object.entries(small.summary).map(([key, value]) => [key, value * copies])));
+    expect(result.changed.map((entry) => entry.line)).toEqual([1, 3, 7, 8, 10]);
+    expect(result.unused).toEqual(small.unused);
   }, SLOW);
 
   it('treats an empty calls file as no calls', () => {

@@ -45,7 +45,7 @@ export async function runSimulate(options: SimulateOptions): Promise<number> {
     ...(options.base === undefined ? {} : { base: options.base }),
     ...(options.head === undefined ? {} : { head: options.head }),
     ...(options.out === undefined ? {} : { out: options.out }),
-    ...(calls === undefined ? {} : { calls: { path: calls.path, given: options.calls!, regularFile: calls.regularFile } }),
+    ...(calls === undefined ? {} : { calls: { path: calls.path, given: options.calls!, regularFile: calls.regularFile, size: calls.size } }),
   };
   const progress = progressBar('simulate', calls?.size ?? 0);
   const report = await runSimulateJob(job, {
