@@ -7,7 +7,7 @@
  *
  * The parser is push-based (`CallLogParser.line`, then `end`) and emits calls
  * as soon as they are known, so a file of any size streams through in
- * bounded memory (`readCallLog` drives it from a file with node:readline).
+ * bounded memory (`readCallLog` drives it from a file).
  *
  * OTLP spans of one trace may arrive on several lines, parents after
  * children. A tool span that names no agent waits for its nearest
@@ -22,7 +22,6 @@
  * waiting is emitted without an agent.
  */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 
 /** One call as recorded, before it is decided. */
 export interface LoggedCall {
@@ -373,54 +372,57 @@ export interface ReadProgress {
   lines: number;
 }
 
+/** Lines longer than this (in UTF-16 units, about 16 MB of text) are skipped unread and counted malformed. */
+export const MAX_LINE_LENGTH = 16 * 1024 * 1024;
+
 /**
- * Streams a call log file through a CallLogParser with node:readline (constant
- * memory for JSONL; see the module comment for OTLP). Rejects when the file
- * cannot be opened or read.
+ * Streams a call log file through a CallLogParser, line by line in constant
+ * memory (for JSONL; see the module comment for OTLP): a line ends at `\n`,
+ * with a `\r` before it dropped, and a line over MAX_LINE_LENGTH is never
+ * held whole (a single line of a gigabyte would not fit in a string). While
+ * the promise `hold` returns is pending, reading pauses. Rejects when the
+ * file cannot be opened or read.
  */
 export async function readCallLog(
   path: string,
   sink: CallLogSink,
   options: CallLogOptions & {
     onProgress?: (progress: ReadProgress) => void;
-    /** Asked after each line; while the promise it returns is pending, reading pauses (a few lines already read may still arrive). */
+    /** Asked after each line; while the promise it returns is pending, reading pauses. */
     hold?: () => Promise<void> | undefined;
   },
 ): Promise<{ lines: number }> {
-  const stream = createReadStream(path);
+  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 64 * 1024 });
   const parser = new CallLogParser(sink, options);
   let lines = 0;
-  let paused = false;
-  await new Promise<void>((resolve, reject) => {
-    stream.on('error', reject);
-    const reader = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-    // readline re-emits the input's errors on the interface (Node >= 16).
-    reader.on('error', reject);
-    reader.on('line', (text) => {
-      lines++;
-      try {
-        parser.line(text, lines);
+  /** The start of a line the chunks so far did not finish; undefined while skipping an over-long line. */
+  let pending: string | undefined = '';
+  const finish = (text: string | undefined): void => {
+    lines++;
+    if (text === undefined || text.length > MAX_LINE_LENGTH) sink.malformed({ line: lines, message: `longer than ${MAX_LINE_LENGTH.toLocaleString('en-US')} characters; not read` });
+    else parser.line(text.endsWith('\r') ? text.slice(0, -1) : text, lines);
+  };
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      let start = 0;
+      for (let end = chunk.indexOf('\n'); end >= 0; end = chunk.indexOf('\n', start)) {
+        const piece = chunk.slice(start, end);
+        finish(pending === undefined ? undefined : pending === '' ? piece : pending + piece);
+        pending = '';
+        start = end + 1;
         const held = options.hold?.();
-        if (held && !paused) {
-          paused = true;
-          reader.pause();
-          void held.then(() => {
-            paused = false;
-            reader.resume();
-          });
-        }
-      } catch (error) {
-        reader.close();
-        stream.destroy();
-        reject(error);
+        if (held) await held;
       }
-    });
-    if (options.onProgress) {
-      const report = options.onProgress;
-      stream.on('data', () => report({ bytesRead: stream.bytesRead, lines }));
+      if (pending !== undefined && start < chunk.length) {
+        pending += chunk.slice(start);
+        if (pending.length > MAX_LINE_LENGTH) pending = undefined;
+      }
+      options.onProgress?.({ bytesRead: stream.bytesRead, lines });
     }
-    reader.on('close', () => resolve());
-  });
+    if (pending !== '') finish(pending);
+  } finally {
+    stream.destroy();
+  }
   parser.end();
   return { lines };
 }

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CallBatchWriter } from '../core/call-batch';
 import type { LoggedCall, MalformedLine } from '../core/call-log';
-import { CallLogParser, parseCallTime, readCallLog } from '../core/call-log';
+import { CallLogParser, MAX_LINE_LENGTH, parseCallTime, readCallLog } from '../core/call-log';
 import { dayOfInstant } from '../core/dates';
 import { decide, decisionIndex } from '../core/decide';
 import { fileSystemTree } from '../core/fs-tree';
@@ -437,6 +437,24 @@ describe('reading files', () => {
       expect(empty.total).toBe(0);
       expect(empty.window).toEqual({ first: null, last: null });
       await expect(readCallLog(join(dir, 'missing.jsonl'), { call() {}, malformed() {} }, { now: 0 })).rejects.toThrow(/ENOENT/);
+    } finally {
+      removeRepo(dir);
+    }
+  });
+
+  it('splits lines at LF and CRLF, reads a last line without one, and skips a line too long to hold, unread', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mandate-calls-'));
+    try {
+      const file = join(dir, 'calls.jsonl');
+      const first = call({ agent: 'a', tool: 't', action: 'x' });
+      const huge = `{"agent":"${'a'.repeat(MAX_LINE_LENGTH)}","tool":"t","action":"x"}`;
+      writeFileSync(file, `${first}\r\n\n${huge}\r\n${call({ agent: 'b', tool: 't', action: 'x' })}\n${call({ agent: 'c', tool: 't', action: 'x' })}`);
+      const calls: LoggedCall[] = [];
+      const malformed: MalformedLine[] = [];
+      const { lines } = await readCallLog(file, { call: (c) => calls.push(c), malformed: (m) => malformed.push(m) }, { now: 0 });
+      expect(lines).toBe(5);
+      expect(calls.map(({ agent, line }) => [agent, line])).toEqual([['a', 1], ['b', 4], ['c', 5]]);
+      expect(malformed).toEqual([{ line: 3, message: 'longer than 16,777,216 characters; not read' }]);
     } finally {
       removeRepo(dir);
     }
