@@ -7,7 +7,7 @@
  * It does for long replays (see runSimulateJob): on 2 cores the main thread's
  * young generation alone, grown to V8's default by loading the repository,
  * put a 1,000,000-call replay at 200 to 209 MB peak; a worker with a
- * 12 MB young generation holds the same work at 172 to 181 MB, as fast.
+ * 12 MB young generation holds the same work at 182 to 188 MB, as fast.
  * A worker that fails to start or dies is never fatal: the job runs again
  * on this thread.
  */
@@ -187,8 +187,11 @@ const JOB_WORKER = new URL('./simulate-worker.js', import.meta.url);
  * Calls files from this size on use the workers. Each costs about 0.1 s to
  * start and its own memory (the example repository's replay went from 0.47
  * to 0.69 s and 85 to 110 MB); reading on a worker saves about 2.5 µs a
- * call, which pays from about 80,000 calls (12 MB), and the job's worker
- * only matters for the peak of a long replay.
+ * call, an estimated break-even of about 80,000 calls (12 MB), and the job's
+ * worker only matters for the peak of a long replay. 8 MiB sits a little
+ * below that estimate, so every replay long enough to matter gets the
+ * workers, at a cost of at most about 0.1 s just under the break-even.
+ * Without calls (exhaustive mode) nothing is streamed: it runs here.
  */
 export const WORKERS_FROM_BYTES = 8 * 1024 * 1024;
 

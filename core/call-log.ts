@@ -372,14 +372,14 @@ export interface ReadProgress {
   lines: number;
 }
 
-/** Lines longer than this (in UTF-16 units, about 16 MB of text) are skipped unread and counted malformed. */
+/** Lines longer than this (in UTF-16 units, about 16 MB of text) are never held or parsed, and are counted malformed. */
 export const MAX_LINE_LENGTH = 16 * 1024 * 1024;
 
 /**
  * Streams a call log file through a CallLogParser, line by line in constant
  * memory (for JSONL; see the module comment for OTLP): a line ends at `\n`,
- * with a `\r` before it dropped, and a line over MAX_LINE_LENGTH is never
- * held whole (a single line of a gigabyte would not fit in a string). While
+ * with a `\r` before it dropped (a lone `\r` does not end a line), and a
+ * line over MAX_LINE_LENGTH is never held whole (a single line of a gigabyte would not fit in a string). While
  * the promise `hold` returns is pending, reading pauses. Rejects when the
  * file cannot be opened or read.
  */
@@ -397,10 +397,11 @@ export async function readCallLog(
   let lines = 0;
   /** The start of a line the chunks so far did not finish; undefined while skipping an over-long line. */
   let pending: string | undefined = '';
-  const finish = (text: string | undefined): void => {
+  const finish = (whole: string | undefined): void => {
     lines++;
-    if (text === undefined || text.length > MAX_LINE_LENGTH) sink.malformed({ line: lines, message: `longer than ${MAX_LINE_LENGTH.toLocaleString('en-US')} characters; not read` });
-    else parser.line(text.endsWith('\r') ? text.slice(0, -1) : text, lines);
+    const text = whole?.endsWith('\r') ? whole.slice(0, -1) : whole;
+    if (text === undefined || text.length > MAX_LINE_LENGTH) sink.malformed({ line: lines, message: `longer than ${MAX_LINE_LENGTH.toLocaleString('en-US')} characters; not parsed` });
+    else parser.line(text, lines);
   };
   try {
     for await (const chunk of stream as AsyncIterable<string>) {

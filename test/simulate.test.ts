@@ -442,7 +442,7 @@ describe('reading files', () => {
     }
   });
 
-  it('splits lines at LF and CRLF, reads a last line without one, and skips a line too long to hold, unread', async () => {
+  it('splits lines at LF and CRLF, reads a last line without one, and skips a line too long to hold', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mandate-calls-'));
     try {
       const file = join(dir, 'calls.jsonl');
@@ -454,7 +454,7 @@ describe('reading files', () => {
       const { lines } = await readCallLog(file, { call: (c) => calls.push(c), malformed: (m) => malformed.push(m) }, { now: 0 });
       expect(lines).toBe(5);
       expect(calls.map(({ agent, line }) => [agent, line])).toEqual([['a', 1], ['b', 4], ['c', 5]]);
-      expect(malformed).toEqual([{ line: 3, message: 'longer than 16,777,216 characters; not read' }]);
+      expect(malformed).toEqual([{ line: 3, message: 'longer than 16,777,216 characters; not parsed' }]);
     } finally {
       removeRepo(dir);
     }
