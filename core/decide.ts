@@ -228,6 +228,45 @@ export function decide(index: DecisionIndex, call: Call, day: DayNumber): Decisi
   return decideAt(callTarget(index, call.agent, call.tool, call.action), call, day);
 }
 
+/** What decides a call at an action entry (steps 3 and 4), found without building a decision. */
+interface Scan {
+  deny: CompiledDeny | undefined;
+  /** The best live grant covering the call without, and with, its own approval gate. */
+  ungated: CompiledGrant | undefined;
+  gated: CompiledGrant | undefined;
+  /** The latest-expiring expired grant covering the call (for the reason). */
+  expired: Grant | undefined;
+}
+
+/** One scan, reused by every decision: read at once by the caller, so a replay of millions of calls allocates none. */
+const scan: Scan = { deny: undefined, ungated: undefined, gated: undefined, expired: undefined };
+
+/** Fills `scan` for a call's resource on a day (a canonical resource, or none). */
+function scanSlot(slot: ActionIndex, resource: string | undefined, day: DayNumber): Scan {
+  scan.deny = undefined;
+  scan.ungated = undefined;
+  scan.gated = undefined;
+  scan.expired = undefined;
+  for (const deny of slot.denies) {
+    if (covers(deny.matcher, resource)) {
+      scan.deny = deny;
+      return scan;
+    }
+  }
+  if (slot.forbidden) return scan;
+  for (const compiled of slot.grants) {
+    const { grant } = compiled;
+    if (!covers(compiled.matcher, resource)) continue;
+    if (grant.expires !== undefined && grant.expires < day) {
+      if (!scan.expired || grant.expires > scan.expired.expires!) scan.expired = grant;
+      continue;
+    }
+    if (grant.gated) scan.gated = better(compiled, scan.gated);
+    else scan.ungated = better(compiled, scan.ungated);
+  }
+  return scan;
+}
+
 /**
  * Decides a call at its target (steps 3 to 5). Decisions a grant, deny entry
  * or guardrail gives alone are built once and shared: treat them as read-only.
@@ -238,21 +277,9 @@ export function decideAt(target: CallTarget, call: Call, day: DayNumber): Decisi
     return { decision: 'deny', reason: `non-canonical resource '${call.resource}'` };
   }
   const slot = target;
-  for (const deny of slot.denies) if (covers(deny.matcher, call.resource)) return deny.denial;
+  const { deny, ungated, gated, expired } = scanSlot(slot, call.resource, day);
+  if (deny) return deny.denial;
   if (slot.forbidden) return slot.forbidden;
-  let ungated: CompiledGrant | undefined;
-  let gated: CompiledGrant | undefined;
-  let expired: Grant | undefined;
-  for (const compiled of slot.grants) {
-    const { grant } = compiled;
-    if (!covers(compiled.matcher, call.resource)) continue;
-    if (grant.expires !== undefined && grant.expires < day) {
-      if (!expired || grant.expires > expired.expires!) expired = grant;
-      continue;
-    }
-    if (grant.gated) gated = better(compiled, gated);
-    else ungated = better(compiled, ungated);
-  }
   if (ungated) {
     if (slot.gatedBy) {
       const guardrail = guardrailSource(slot.gatedBy);
@@ -268,6 +295,20 @@ export function decideAt(target: CallTarget, call: Call, day: DayNumber): Decisi
     return (gated.approval ??= { decision: 'approval', reason: `approval gate on ${source.file}:${source.line}`, grant: source, ...withRate(gated.grant.rateLimit) });
   }
   return { decision: 'deny', reason: noGrantReason(call, slot, expired, day) };
+}
+
+/**
+ * The decision value alone, `decideAt(target, call, day).decision` for a
+ * call with this resource, without building a decision or its reason: a
+ * replay needs the reasons of changed calls only.
+ */
+export function decisionValueAt(target: CallTarget, resource: string | undefined, day: DayNumber): DecisionValue {
+  if (target.kind === 'decided') return target.decision.decision;
+  if (resource !== undefined && !isCanonicalResource(resource)) return 'deny';
+  const { deny, ungated, gated } = scanSlot(target, resource, day);
+  if (deny || target.forbidden) return 'deny';
+  if (ungated) return target.gatedBy ? 'approval' : 'allow';
+  return gated ? 'approval' : 'deny';
 }
 
 /** `no grant for TOOL ACTION [on RESOURCE]`, with a hint at why: an expired grant, or where the grants do reach. */

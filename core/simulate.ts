@@ -10,7 +10,7 @@ import type { CallLogSink, LoggedCall, MalformedLine, ReadProgress } from './cal
 import type { DayNumber } from './dates';
 import { dayOfInstant } from './dates';
 import type { Call, CallTarget, DecisionIndex, DecisionValue } from './decide';
-import { callTarget, decide, decideAt, decisionIndex } from './decide';
+import { callTarget, decide, decideAt, decisionIndex, decisionValueAt } from './decide';
 import { compareStrings } from './finding';
 import { coversEveryResource } from './globs';
 import type { UnusedGrant, UseSlot } from './least-privilege';
@@ -350,18 +350,20 @@ export class CallReplay implements CallLogSink {
       this.unevaluable(reason, agent, tool, action, resource, time, line, ordinal);
       return;
     }
-    const call: Call = { agent, tool, action, resource };
     const day: DayNumber = Math.floor(time / MS_PER_DAY);
-    const before = decideAt(context.baseTarget, call, day);
-    const after = context.same ? before : decideAt((context.headTarget ??= callTarget(this.head.index(), agent, tool, action)), call, day);
-    if (after.decision !== 'deny' && context.usage) this.usage.markUsed(context.usage, resource, day);
-    const change = classifyChange(before.decision, after.decision);
+    const before = decisionValueAt(context.baseTarget, resource, day);
+    const headTarget = context.same ? undefined : (context.headTarget ??= callTarget(this.head.index(), agent, tool, action));
+    const after = headTarget ? decisionValueAt(headTarget, resource, day) : before;
+    if (after !== 'deny' && context.usage) this.usage.markUsed(context.usage, resource, day);
+    const change = classifyChange(before, after);
     this.summary[change]++;
     if (change === 'unchanged' || !this.changed.accepts({ line, ordinal })) return;
+    // Reasons only for the calls the list keeps.
+    const call: Call = { agent, tool, action, resource };
     this.changed.push({
       call: { agent, tool, action, ...(resource === undefined ? {} : { resource }), time: isoTime(time) },
-      line, change, base: before.decision, head: after.decision,
-      reason: after.reason, baseReason: before.reason, ordinal,
+      line, change, base: before, head: after,
+      reason: decideAt(headTarget ?? context.baseTarget, call, day).reason, baseReason: decideAt(context.baseTarget, call, day).reason, ordinal,
     });
   }
 

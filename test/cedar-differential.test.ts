@@ -8,7 +8,7 @@ import type { CedarCall, CedarRequest } from '../core/cedar-request';
 import { cedarCall, cedarDecision } from '../core/cedar-request';
 import { dayOf, formatDay } from '../core/dates';
 import type { Call, Decision } from '../core/decide';
-import { decide, decisionIndex } from '../core/decide';
+import { callTarget, decide, decisionIndex, decisionValueAt } from '../core/decide';
 import type { Model } from '../core/model';
 import { loadSnapshot } from '../core/validate';
 import { BASE_FILES, memoryTree } from './helpers/repo';
@@ -263,7 +263,7 @@ const OUTCOMES = [
   'no grant', 'approval gate', 'approval required by guardrail',
 ];
 
-describe('Cedar export is equivalent to decide()', () => {
+describe('Cedar export is equivalent to decide() (and decisionValueAt)', () => {
   it(`agrees on ${REPOS} random repositories x ${CALLS_PER_REPO} calls`, async () => {
     const seen = new Map<string, number>();
     await fc.assert(
@@ -286,6 +286,8 @@ describe('Cedar export is equivalent to decide()', () => {
         const index = decisionIndex(model);
         for (const { call, day } of calls(g, spec)) {
           const expected = decide(index, call, day);
+          // The replay's value-only path agrees too.
+          expect(decisionValueAt(callTarget(index, call.agent, call.tool, call.action), call.resource, day)).toBe(expected.decision);
           const translated = cedarCall(index, encoding, call, day);
           const whole = cedarDecision(translated, (_, request) => permitted('differential-all', request));
           const own = cedarDecision(translated, (agent, request) => permitted(`differential-${agent}`, request));
