@@ -40,6 +40,8 @@ export interface CallReadRequest {
   /** Batches posted before waiting for an answer. */
   inFlight: number;
   batchCalls: number;
+  /** Agent names either side knows (core/call-batch.ts, STRANGER). */
+  knownAgents: readonly string[];
 }
 
 /** What the worker posts. */
@@ -50,8 +52,8 @@ export type CallReaderMessage =
 
 /** A CallBatchSource that reads on a worker thread started from `workerUrl` (a failing worker rejects with a WorkerFailure). */
 export function workerCallSource(workerUrl: URL): CallBatchSource {
-  return (path, options, onBatch) => runWorkerTask<{ lines: number }, CallReaderMessage>(workerUrl, {
-    workerData: { path, options, inFlight: IN_FLIGHT, batchCalls: BATCH_CALLS } satisfies CallReadRequest,
+  return (path, options, onBatch, packing) => runWorkerTask<{ lines: number }, CallReaderMessage>(workerUrl, {
+    workerData: { path, options, inFlight: IN_FLIGHT, batchCalls: BATCH_CALLS, knownAgents: packing.knownAgents } satisfies CallReadRequest,
     resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
   }, (message, task) => {
     switch (message.type) {

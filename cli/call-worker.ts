@@ -33,6 +33,7 @@ try {
     post({ type: 'batch', batch }, [batch.triples.buffer, batch.times.buffer, batch.lines.buffer, batch.ordinals.buffer] as ArrayBuffer[]);
   }, {
     batchCalls: request.batchCalls,
+    knownAgents: request.knownAgents,
     hold: () => (unanswered < request.inFlight ? undefined : (waiting ??= new Promise<void>((resolve) => (release = resolve)))),
   });
   post({ type: 'done', lines });

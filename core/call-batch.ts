@@ -19,7 +19,7 @@ import type { CallLogOptions } from './call-log';
 export interface CallBatch {
   /** Calls in the batch (packed and others). */
   count: number;
-  /** Per call: its triple id, or -1 for a call carried whole in `others`. */
+  /** Per call: its triple id, OTHER for a call carried whole in `others`, or STRANGER. */
   triples: Int32Array;
   /** Per call: its resource (absent: none). */
   resources: Array<string | undefined>;
@@ -40,15 +40,26 @@ export interface CallBatch {
   progress: ReadProgress;
 }
 
+/** The triple id of a call carried whole in `others`. */
+export const OTHER = -1;
+/**
+ * The triple id of a call whose agent is a name neither side knows (when the
+ * writer is told the known ones): such a call is denied alike at both sides
+ * whatever else it names, so nothing else of it is kept. Logs full of
+ * unregistered or per-session agent ids cost nothing per name.
+ */
+export const STRANGER = -2;
+
 /** Calls per batch by default: large enough that hand-over costs little, small enough to stay in cache. */
 export const DEFAULT_BATCH_CALLS = 8_192;
 /** Distinct triples numbered by default; calls of later ones travel whole (memory stays bounded whatever the log holds). */
-export const DEFAULT_TRIPLE_LIMIT = 200_000;
+export const DEFAULT_TRIPLE_LIMIT = 100_000;
 
-/** How a CallBatchWriter packs: calls per batch, and how many distinct triples it numbers. */
+/** How a CallBatchWriter packs: calls per batch, how many distinct triples it numbers, and the agent names either side knows (ids and aliases). */
 export interface CallBatchWriterOptions {
   batchCalls?: number;
   tripleLimit?: number;
+  knownAgents?: readonly string[];
 }
 
 /** A CallLogSink that packs what it is given into CallBatches and hands each full one to `emit`. */
@@ -59,6 +70,7 @@ export class CallBatchWriter implements CallLogSink {
   private readonly names = new Map<string, number>();
   private readonly batchCalls: number;
   private readonly tripleLimit: number;
+  private readonly knownAgents: ReadonlySet<string> | undefined;
   private batch: CallBatch;
   /** Updated by the reader; stamped on each batch. */
   progress: ReadProgress = { bytesRead: 0, lines: 0 };
@@ -69,6 +81,7 @@ export class CallBatchWriter implements CallLogSink {
   ) {
     this.batchCalls = Math.max(1, options.batchCalls ?? DEFAULT_BATCH_CALLS);
     this.tripleLimit = Math.max(0, options.tripleLimit ?? DEFAULT_TRIPLE_LIMIT);
+    this.knownAgents = options.knownAgents && new Set(options.knownAgents);
     this.batch = this.emptyBatch();
   }
 
@@ -76,10 +89,10 @@ export class CallBatchWriter implements CallLogSink {
     const batch = this.batch;
     const at = batch.count++;
     const id = call.agent === undefined || call.tool === undefined || call.alternatives !== undefined || call.problem !== undefined
-      ? -1
-      : this.tripleId(call.agent, call.tool, call.action);
+      ? OTHER
+      : this.knownAgents && !this.knownAgents.has(call.agent) ? STRANGER : this.tripleId(call.agent, call.tool, call.action);
     batch.triples[at] = id;
-    if (id < 0) batch.others.push(call);
+    if (id === OTHER) batch.others.push(call);
     batch.resources[at] = call.resource;
     batch.times[at] = call.time;
     batch.lines[at] = call.line;
@@ -112,7 +125,7 @@ export class CallBatchWriter implements CallLogSink {
     let byAction = byTool?.get(tool);
     const known = byAction?.get(action);
     if (known !== undefined) return known;
-    if (this.nextTriple >= this.tripleLimit) return -1;
+    if (this.nextTriple >= this.tripleLimit) return OTHER;
     if (!byTool) this.ids.set(agent, (byTool = new Map()));
     if (!byAction) byTool.set(tool, (byAction = new Map()));
     const id = this.nextTriple++;
@@ -150,16 +163,16 @@ export class CallBatchWriter implements CallLogSink {
   }
 }
 
-/** Reads call batches from a log; `mandate simulate` may read on another thread (the CLI passes one that does). */
+/** Reads call batches from a log, packed as told; `mandate simulate` may read on another thread (the CLI passes one that does). */
 export type CallBatchSource = (
   path: string,
   options: CallLogOptions,
   onBatch: (batch: CallBatch) => void,
+  packing: { knownAgents: readonly string[] },
 ) => Promise<{ lines: number }>;
 
-/** How readCallBatches packs and paces: batch size, and `hold` as readCallLog takes it (reading pauses while it is pending). */
-export interface ReadBatchOptions {
-  batchCalls?: number;
+/** How readCallBatches packs and paces: as a CallBatchWriter packs, and `hold` as readCallLog takes it (reading pauses while it is pending). */
+export interface ReadBatchOptions extends Omit<CallBatchWriterOptions, 'tripleLimit'> {
   hold?: () => Promise<void> | undefined;
 }
 
@@ -174,13 +187,14 @@ export const readCallBatches = async (
   onBatch: (batch: CallBatch) => void,
   pacing: ReadBatchOptions = {},
 ): Promise<{ lines: number }> => {
-  const writer = new CallBatchWriter(onBatch, pacing.batchCalls === undefined ? {} : { batchCalls: pacing.batchCalls });
+  const { hold, ...packing } = pacing;
+  const writer = new CallBatchWriter(onBatch, packing);
   const result = await readCallLog(path, writer, {
     ...options,
     onProgress: (progress) => {
       writer.progress = progress;
     },
-    ...(pacing.hold ? { hold: pacing.hold } : {}),
+    ...(hold ? { hold } : {}),
   });
   writer.progress = { bytesRead: writer.progress.bytesRead, lines: result.lines };
   writer.flush();

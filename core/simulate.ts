@@ -5,7 +5,7 @@
  * the exhaustive effective access of the two sides.
  */
 import type { CallBatch, CallBatchSource } from './call-batch';
-import { readCallBatches } from './call-batch';
+import { OTHER, readCallBatches, STRANGER } from './call-batch';
 import type { CallLogSink, LoggedCall, MalformedLine, ReadProgress } from './call-log';
 import type { DayNumber } from './dates';
 import { dayOfInstant } from './dates';
@@ -215,7 +215,7 @@ interface CallContext {
 }
 
 /** How many (agent name, tool, action) contexts a replay remembers; calls past it still work, just slower. */
-const CONTEXT_LIMIT = 200_000;
+const CONTEXT_LIMIT = 100_000;
 
 /** Tools declaring each action, over both sides. */
 function toolsByAction(models: readonly Model[]): Map<string, string[]> {
@@ -256,8 +256,8 @@ export class CallReplay implements CallLogSink {
   private readonly sharedSame: boolean;
   /** agent name -> tool -> action -> what its calls share (see context()). */
   private readonly contexts = new Map<string, Map<string, Map<string, CallContext>>>();
-  private readonly unknownAgents = new Map<string, CallContext>();
-  private readonly decidedContexts = new Map<string, CallContext>();
+  /** The one context of calls both sides decide alike before any resource (see decidedAlike). */
+  private alike: CallContext | undefined;
   /** Batches' name ids -> names; triple ids -> three name ids (agent, tool, action) and their context once a call needed it. */
   private readonly names: string[] = [];
   private readonly tripleNames: number[] = [];
@@ -322,8 +322,14 @@ export class CallReplay implements CallLogSink {
     let other = 0;
     for (let at = 0; at < batch.count; at++) {
       const id = triples[at]!;
-      if (id < 0) {
+      if (id === OTHER) {
         this.call(others[other++]!);
+        continue;
+      }
+      if (id === STRANGER) {
+        // A name neither side knows: denied at both sides, as its context says (see decidedAlike).
+        this.count(times[at]!);
+        this.summary.unchanged++;
         continue;
       }
       const agent = this.names[this.tripleNames[id * 3]!]!;
@@ -401,52 +407,45 @@ export class CallReplay implements CallLogSink {
    * whether both sides decide it alike, and where it lands in the decision
    * indexes. Callers remember it per triple: batches by triple id (as many
    * as the batch writer numbers, DEFAULT_TRIPLE_LIMIT by default), whole
-   * calls in `contexts` (up to CONTEXT_LIMIT entries). Names no side knows,
-   * and triples decided alike before any resource, share one context per
-   * name or reason (CONTEXT_LIMIT entries count toward it too: a log repeats
-   * its strays), so memory stays bounded whatever the log holds.
+   * calls in `contexts` (up to CONTEXT_LIMIT entries). Triples both sides
+   * decide alike before any resource share one context (decidedAlike), so
+   * memory stays bounded whatever the log holds.
    */
   private context(agent: string, tool: string, action: string): CallContext {
     const baseId = this.base.names.get(agent);
     const headId = this.head.names.get(agent);
-    if (baseId === undefined && headId === undefined) return this.unknownAgent(agent);
-    let context: CallContext = {
+    if (baseId === undefined && headId === undefined) return this.decidedAlike();
+    if (headId !== undefined) this.usage.callers.add(headId);
+    const context: CallContext = {
       scopedAt: scopedIn(this.base.model, baseId, tool, action) ? 'base' : scopedIn(this.head.model, headId, tool, action) ? 'head' : undefined,
       same: this.sameDecisions(baseId, headId, tool),
       usage: headId === undefined ? undefined : this.usage.slot(headId, tool, action),
       baseTarget: callTarget(this.baseIndex, agent, tool, action),
     };
-    // Triples decided alike at both sides before any resource (an action no tool declares, say) share one context per reason.
-    if (context.baseTarget.kind === 'decided' && context.same && context.scopedAt === undefined && context.usage === undefined) {
-      const reason = context.baseTarget.decision.reason;
-      const shared = this.decidedContexts.get(reason);
-      if (shared) context = shared;
-      else if (this.remembered < CONTEXT_LIMIT) {
-        this.remembered += 1;
-        this.decidedContexts.set(reason, context);
-      }
-    }
-    if (headId !== undefined) this.usage.callers.add(headId);
-    return context;
+    const alike = context.baseTarget.kind === 'decided' && context.same && context.scopedAt === undefined && context.usage === undefined;
+    return alike ? this.decidedAlike() : context;
   }
 
-  /** One context per name no side knows: every call of it is denied alike, whatever the tool and action. */
-  private unknownAgent(agent: string): CallContext {
-    let context = this.unknownAgents.get(agent);
-    if (!context) {
-      context = { scopedAt: undefined, same: true, usage: undefined, baseTarget: callTarget(this.baseIndex, agent, '', '') };
-      if (this.remembered < CONTEXT_LIMIT) {
-        this.remembered += 1;
-        this.unknownAgents.set(agent, context);
-      }
-    }
-    return context;
+  /**
+   * The one context of the calls both sides decide alike before any
+   * resource, unscoped and unused: names no side knows, actions no tool
+   * declares, an agent inactive at both sides. They are denied alike, so
+   * they never change and never show their reason (this one names none).
+   * One context for all keeps memory flat however many such names a log holds.
+   */
+  private decidedAlike(): CallContext {
+    return (this.alike ??= { scopedAt: undefined, same: true, usage: undefined, baseTarget: callTarget(this.baseIndex, '', '', '') });
+  }
+
+  /** The agent names either side knows (ids and aliases): calls naming any other are strangers (core/call-batch.ts). */
+  knownAgents(): string[] {
+    return [...new Set([...this.base.names.keys(), ...this.head.names.keys()])];
   }
 
   /**
    * Whether both sides decide every call of this agent to this tool alike:
    * the name resolves to the same agent (names neither side knows never get
-   * here, see unknownAgent), and its document, the tool's and
+   * here, see decidedAlike), and its document, the tool's and
    * the guardrails and data classes are equal at both sides. A decision value
    * is a function of exactly these and the call (FORMAT.md, Meaning), so head
    * then reuses base's: most agents are untouched by a change, and this
@@ -508,7 +507,7 @@ export async function simulateCallLog(
   await read(path, { now: options.now.getTime(), ...(options.maxBufferedSpans === undefined ? {} : { maxBufferedSpans: options.maxBufferedSpans }) }, (batch) => {
     replay.batch(batch);
     report?.(batch.progress);
-  });
+  }, { knownAgents: replay.knownAgents() });
   return replay.result();
 }
 

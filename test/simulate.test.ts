@@ -637,10 +637,10 @@ describe('replaying call batches', () => {
   const replayBatches = (
     models: { base: Snapshot; head: Snapshot },
     lines: readonly string[],
-    packing: { batchCalls: number; tripleLimit: number; limit: number },
+    packing: { batchCalls: number; tripleLimit: number; limit: number; strangers: boolean },
   ): CallSimulation => {
     const run = new CallReplay(models.base.model, models.head.model, { now: FIXTURE_NOW, limit: packing.limit });
-    const writer = new CallBatchWriter((batch) => run.batch(batch), packing);
+    const writer = new CallBatchWriter((batch) => run.batch(batch), { ...packing, ...(packing.strangers ? { knownAgents: run.knownAgents() } : {}) });
     const parser = new CallLogParser(writer, { now: FIXTURE_NOW.getTime() });
     lines.forEach((line, index) => parser.line(line, index + 1));
     parser.end();
@@ -662,14 +662,14 @@ describe('replaying call batches', () => {
       : tool(tool_, at === undefined ? {} : { 'mandate.resource': at }))]));
   const line = fc.oneof({ arbitrary: jsonl, weight: 6 }, { arbitrary: otlpLine, weight: 2 }, { arbitrary: fc.constantFrom('{"agent":', '[]', ''), weight: 1 });
 
-  it('decides exactly as call by call, whatever the batch size and however many triples are numbered', async () => {
+  it('decides exactly as call by call, whatever the batch size, however many triples are numbered, strangers folded or not', async () => {
     const models = await sides(
       { 'policies/agents/triage.yaml': TRIAGE('required'), 'policies/tools/freshdesk.yaml': FRESHDESK },
       { 'policies/agents/triage.yaml': TRIAGE('none').replace('"queue/billing/**"', '"queue/vip/**"') },
     );
     fc.assert(fc.property(
       fc.array(line, { maxLength: 60 }),
-      fc.record({ batchCalls: fc.integer({ min: 1, max: 8 }), tripleLimit: fc.integer({ min: 0, max: 6 }), limit: fc.integer({ min: 0, max: 5 }) }),
+      fc.record({ batchCalls: fc.integer({ min: 1, max: 8 }), tripleLimit: fc.integer({ min: 0, max: 6 }), limit: fc.integer({ min: 0, max: 5 }), strangers: fc.boolean() }),
       (lines, packing) => {
         expect(shown(replayBatches(models, lines, packing))).toEqual(shown(replay(models, lines, { limit: packing.limit })));
       },
