@@ -43,10 +43,11 @@ export interface CallBatch {
 /** The triple id of a call carried whole in `others`. */
 export const OTHER = -1;
 /**
- * The triple id of a call whose agent is a name neither side knows (when the
- * writer is told the known ones): such a call is denied alike at both sides
- * whatever else it names, so nothing else of it is kept. Logs full of
- * unregistered or per-session agent ids cost nothing per name.
+ * The triple id of a call with a tool and no problem whose agent names
+ * (the name and any alternatives) are none that either side knows, when the
+ * writer is told the known ones: such a call is denied alike at both sides
+ * whatever else it names, so only its time, line and order are kept. Logs
+ * full of unregistered or per-session agent ids cost nothing per name.
  */
 export const STRANGER = -2;
 
@@ -88,12 +89,13 @@ export class CallBatchWriter implements CallLogSink {
   call(call: LoggedCall): void {
     const batch = this.batch;
     const at = batch.count++;
-    const id = call.agent === undefined || call.tool === undefined || call.alternatives !== undefined || call.problem !== undefined
-      ? OTHER
-      : this.knownAgents && !this.knownAgents.has(call.agent) ? STRANGER : this.tripleId(call.agent, call.tool, call.action);
+    const id = call.agent === undefined || call.tool === undefined || call.problem !== undefined ? OTHER
+      : this.stranger(call.agent, call.alternatives) ? STRANGER
+      : call.alternatives !== undefined ? OTHER
+      : this.tripleId(call.agent, call.tool, call.action);
     batch.triples[at] = id;
     if (id === OTHER) batch.others.push(call);
-    batch.resources[at] = call.resource;
+    batch.resources[at] = id === STRANGER ? undefined : call.resource;
     batch.times[at] = call.time;
     batch.lines[at] = call.line;
     batch.ordinals[at] = call.ordinal;
@@ -118,6 +120,12 @@ export class CallBatchWriter implements CallLogSink {
       batch.ordinals = batch.ordinals.slice(0, batch.count);
     }
     this.emit(batch);
+  }
+
+  /** Whether none of a call's agent names is one either side knows (never, when the writer was not told the known ones). */
+  private stranger(agent: string, alternatives: readonly string[] | undefined): boolean {
+    const known = this.knownAgents;
+    return known !== undefined && !known.has(agent) && !(alternatives ?? []).some((name) => known.has(name));
   }
 
   private tripleId(agent: string, tool: string, action: string): number {

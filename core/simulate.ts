@@ -392,6 +392,8 @@ export class CallReplay implements CallLogSink {
     const known = byAction?.get(action);
     if (known) return known;
     const context = this.context(agent, tool, action);
+    // Not remembered per name: a log may hold any number of them.
+    if (context === this.alike) return context;
     if (this.remembered < CONTEXT_LIMIT) {
       this.remembered += 1;
       if (!byTool) this.contexts.set(agent, (byTool = new Map()));
@@ -430,11 +432,14 @@ export class CallReplay implements CallLogSink {
    * The one context of the calls both sides decide alike before any
    * resource, unscoped and unused: names no side knows, actions no tool
    * declares, an agent inactive at both sides. They are denied alike, so
-   * they never change and never show their reason (this one names none).
+   * they never change and never show their reason (so this one is generic).
    * One context for all keeps memory flat however many such names a log holds.
    */
   private decidedAlike(): CallContext {
-    return (this.alike ??= { scopedAt: undefined, same: true, usage: undefined, baseTarget: callTarget(this.baseIndex, '', '', '') });
+    return (this.alike ??= {
+      scopedAt: undefined, same: true, usage: undefined,
+      baseTarget: { kind: 'decided', decision: { decision: 'deny', reason: 'denied alike at both sides before any resource' } },
+    });
   }
 
   /** The agent names either side knows (ids and aliases): calls naming any other are strangers (core/call-batch.ts). */

@@ -650,22 +650,38 @@ describe('replaying call batches', () => {
   /** What a replay shows: everything but the usage tracker's internals, plus the narrowing it suggests. */
   const shown = ({ usage, ...rest }: CallSimulation): unknown => ({ ...rest, narrowing: usage.narrowing(dayOfInstant(FIXTURE_NOW)) });
 
-  const agent = fc.constantFrom('support-triage', 'triage-prod', 'ghost', 'orchestrator');
+  const agent = fc.constantFrom('support-triage', 'triage-prod', 'triage-next', 'ghost', 'orchestrator');
   const action = fc.constantFrom('tickets.read', 'tickets.comment', 'docs.read', 'solutions.read', 'macros.run');
   const resource = fc.option(fc.constantFrom('queue/support/1', 'queue/billing/7', 'queue/vip/2', 'queue/*', 'bad//path'), { nil: undefined });
   const time = fc.constantFrom('2026-11-20T10:00:00Z', '2025-01-01', 'yesterday');
   const jsonl = fc.record({ agent, tool: fc.constantFrom('zendesk', 'freshdesk', 'jira'), action, resource, time })
     .map(({ resource: at, ...fields }) => JSON.stringify(at === undefined ? fields : { ...fields, resource: at }));
-  const otlpLine = fc.record({ agent, action, resource, trace: fc.constantFrom('t1', 't2'), id: fc.integer({ min: 1, max: 6 }), parent: fc.integer({ min: 0, max: 6 }), invoke: fc.boolean() })
-    .map(({ agent: name, action: tool_, resource: at, trace, id, parent, invoke }) => otlp([span(trace, `s${id}`, parent === 0 ? '' : `s${parent}`, invoke
-      ? { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.id': name, 'gen_ai.agent.name': 'triage-prod' }
-      : tool(tool_, at === undefined ? {} : { 'mandate.resource': at }))]));
+  // Agent spans name an id and a display name (alternatives); tool spans may name their tool.
+  const otlpLine = fc.record({
+    agent, alternative: agent, action, resource, tool: fc.option(fc.constantFrom('zendesk', 'jira'), { nil: undefined }),
+    trace: fc.constantFrom('t1', 't2'), id: fc.integer({ min: 1, max: 6 }), parent: fc.integer({ min: 0, max: 6 }), invoke: fc.boolean(),
+  }).map(({ agent: name, alternative, action: toolAction, resource: at, tool: toolId, trace, id, parent, invoke }) => otlp([span(trace, `s${id}`, parent === 0 ? '' : `s${parent}`, invoke
+    ? { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.id': name, 'gen_ai.agent.name': alternative }
+    : tool(toolAction, { ...(at === undefined ? {} : { 'mandate.resource': at }), ...(toolId === undefined ? {} : { 'mandate.tool': toolId }) }))]));
   const line = fc.oneof({ arbitrary: jsonl, weight: 6 }, { arbitrary: otlpLine, weight: 2 }, { arbitrary: fc.constantFrom('{"agent":', '[]', ''), weight: 1 });
+
+  it('takes a span for a stranger only when none of its agent names is known', async () => {
+    const models = await sides({ 'policies/agents/triage.yaml': TRIAGE('required') }, { 'policies/agents/triage.yaml': TRIAGE('none') });
+    const lines = [
+      // Named by an unknown id and a known display name: the known one decides.
+      otlp([span('t1', 's1', '', tool('tickets.comment', { 'gen_ai.agent.id': 'asst_1', 'gen_ai.agent.name': 'triage-prod', 'mandate.tool': 'zendesk', 'mandate.resource': 'queue/support/1' }))]),
+      otlp([span('t2', 's1', '', tool('tickets.comment', { 'gen_ai.agent.id': 'asst_2', 'gen_ai.agent.name': 'nobody', 'mandate.tool': 'zendesk', 'mandate.resource': 'queue/support/1' }))]),
+    ];
+    const packed = replayBatches(models, lines, { batchCalls: 8, tripleLimit: 8, limit: 10, strangers: true });
+    expect(shown(packed)).toEqual(shown(replay(models, lines, { limit: 10 })));
+    expect(packed.summary).toMatchObject({ noLongerNeedsApproval: 1, unchanged: 1 });
+  });
 
   it('decides exactly as call by call, whatever the batch size, however many triples are numbered, strangers folded or not', async () => {
     const models = await sides(
       { 'policies/agents/triage.yaml': TRIAGE('required'), 'policies/tools/freshdesk.yaml': FRESHDESK },
-      { 'policies/agents/triage.yaml': TRIAGE('none').replace('"queue/billing/**"', '"queue/vip/**"') },
+      // An alias only head knows, so the known names are the union of both sides.
+      { 'policies/agents/triage.yaml': TRIAGE('none').replace('"queue/billing/**"', '"queue/vip/**"').replace('aliases: [triage-prod]', 'aliases: [triage-prod, triage-next]') },
     );
     fc.assert(fc.property(
       fc.array(line, { maxLength: 60 }),
