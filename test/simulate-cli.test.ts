@@ -5,36 +5,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE_FILES, CLI, ensureBuilt, expectUsageError, removeRepo, runCli, writeRepo } from './helpers/repo';
 import { git } from './helpers/git';
+import { triageAgent } from './helpers/triage';
 
 /** Several CLI spawns per test. */
 const SLOW = 120_000;
 
-/** support-triage reads its queue freely; comments need a human on each call. */
-const TRIAGE = `apiVersion: mandate/v1
-kind: Agent
-id: support-triage
-name: Support triage
-purpose: Classify inbound tickets.
-owner: alice
-team: support
-status: active
-riskTier: medium
-lastReviewed: 2026-10-01
-aliases: [triage-prod]
-permissions:
-  - tool: zendesk
-    actions: [tickets.read]
-    resources: ["queue/support/**", "queue/billing/**"]
-    justification: Reads tickets in its queues.
-  - tool: zendesk
-    actions: [tickets.comment]
-    resources: ["queue/support/**"]
-    approval: required      # a support engineer approves each note
-    justification: Annotates tickets.
-  - tool: zendesk
-    actions: [docs.read]
-    justification: Reads the help centre.
-`;
+/** support-triage reads its queues freely; comments need a human on each call. */
+const TRIAGE = triageAgent('required');
 
 interface SimulateJson {
   apiVersion: string;
@@ -83,7 +60,7 @@ describe('mandate simulate on a real git repository', () => {
     git(repo, 'add', '-A');
     git(repo, 'commit', '-qm', 'base policies');
     git(repo, 'checkout', '-q', '-b', 'drop-gate');
-    writeFileSync(join(repo, 'policies/agents/triage.yaml'), TRIAGE.replace('approval: required      # a support engineer approves each note', 'approval: none'));
+    writeFileSync(join(repo, 'policies/agents/triage.yaml'), triageAgent('none'));
     git(repo, 'commit', '-qam', 'comments no longer need a human');
     git(repo, 'checkout', '-q', 'main');
     work = mkdtempSync(join(tmpdir(), 'mandate-simulate-'));

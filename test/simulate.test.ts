@@ -17,36 +17,10 @@ import type { Snapshot } from '../core/validate';
 import { loadSnapshot } from '../core/validate';
 import { progressBar } from '../cli/progress';
 import { FIXTURE_NOW, removeRepo, snapshotOf } from './helpers/repo';
+import { triageAgent } from './helpers/triage';
 
 const PROJECT = join(import.meta.dirname, '..');
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'calls');
-
-/** support-triage with a gated comment grant, an ungated read grant and a macro grant on every resource. */
-const TRIAGE = (commentApproval: 'required' | 'none', extra = ''): string => `apiVersion: mandate/v1
-kind: Agent
-id: support-triage
-name: Support triage
-purpose: Classify inbound tickets.
-owner: alice
-team: support
-status: active
-riskTier: medium
-lastReviewed: 2026-10-01
-aliases: [triage-prod]
-permissions:
-  - tool: zendesk
-    actions: [tickets.read]
-    resources: ["queue/support/**", "queue/billing/**"]
-    justification: Reads tickets.
-  - tool: zendesk
-    actions: [tickets.comment]
-    resources: ["queue/support/**"]
-    approval: ${commentApproval}
-    justification: Annotates tickets.
-  - tool: zendesk
-    actions: [docs.read]
-    justification: Reads the help centre.
-${extra}`;
 
 const FRESHDESK = `apiVersion: mandate/v1
 kind: Tool
@@ -93,8 +67,8 @@ describe('classifyChange', () => {
 describe('replaying JSONL calls', () => {
   it('classifies each call from its base to its head decision, and only the calls hitting a changed grant change', async () => {
     const models = await sides(
-      { 'policies/agents/triage.yaml': TRIAGE('required') },
-      { 'policies/agents/triage.yaml': TRIAGE('none') },
+      { 'policies/agents/triage.yaml': triageAgent('required') },
+      { 'policies/agents/triage.yaml': triageAgent('none') },
     );
     const result = replay(models, [
       call({ agent: 'support-triage', tool: 'zendesk', action: 'tickets.comment', resource: 'queue/support/1' }),
@@ -115,8 +89,8 @@ describe('replaying JSONL calls', () => {
 
   it('counts gained, revoked and gate moves', async () => {
     const models = await sides(
-      { 'policies/agents/triage.yaml': TRIAGE('none') },
-      { 'policies/agents/triage.yaml': TRIAGE('required').replace('resources: ["queue/support/**", "queue/billing/**"]', 'resources: ["queue/billing/**", "queue/vip/**"]') },
+      { 'policies/agents/triage.yaml': triageAgent('none') },
+      { 'policies/agents/triage.yaml': triageAgent('required').replace('resources: ["queue/support/**", "queue/billing/**"]', 'resources: ["queue/billing/**", "queue/vip/**"]') },
     );
     const result = replay(models, [
       call({ agent: 'support-triage', tool: 'zendesk', action: 'tickets.read', resource: 'queue/vip/1' }),
@@ -129,8 +103,8 @@ describe('replaying JSONL calls', () => {
   });
 
   it('decides each call on its own UTC day: a grant expiring in between revokes only the later calls', async () => {
-    const expiring = TRIAGE('none').replace('justification: Reads tickets.', 'expires: 2026-11-10\n    justification: Reads tickets.');
-    const models = await sides({ 'policies/agents/triage.yaml': TRIAGE('none') }, { 'policies/agents/triage.yaml': expiring });
+    const expiring = triageAgent('none').replace('justification: Reads tickets.', 'expires: 2026-11-10\n    justification: Reads tickets.');
+    const models = await sides({ 'policies/agents/triage.yaml': triageAgent('none') }, { 'policies/agents/triage.yaml': expiring });
     const read = { agent: 'support-triage', tool: 'zendesk', action: 'tickets.read', resource: 'queue/support/1' };
     const result = replay(models, [
       JSON.stringify({ ...read, time: '2026-11-10T23:59:59Z' }),
@@ -143,7 +117,7 @@ describe('replaying JSONL calls', () => {
   });
 
   it('decides unknown agents, tools and actions as deny with their reason: they are evaluable', async () => {
-    const models = await sides({}, { 'policies/agents/triage.yaml': TRIAGE('none') });
+    const models = await sides({}, { 'policies/agents/triage.yaml': triageAgent('none') });
     const result = replay(models, [
       call({ agent: 'nobody', tool: 'zendesk', action: 'tickets.read', resource: 'queue/support/1' }),
       call({ agent: 'support-triage', tool: 'jira', action: 'issues.read', resource: 'x' }),
@@ -155,12 +129,12 @@ describe('replaying JSONL calls', () => {
   });
 
   it('makes a call without a resource unevaluable when a grant or deny scopes its triple at base or head', async () => {
-    const denyAtBase = TRIAGE('none', `deny:
+    const denyAtBase = triageAgent('none', `deny:
   - tool: zendesk
     actions: [docs.read]
     resources: ["internal/**"]
 `);
-    const models = await sides({ 'policies/agents/triage.yaml': denyAtBase }, { 'policies/agents/triage.yaml': TRIAGE('none') });
+    const models = await sides({ 'policies/agents/triage.yaml': denyAtBase }, { 'policies/agents/triage.yaml': triageAgent('none') });
     const result = replay(models, [
       call({ agent: 'support-triage', tool: 'zendesk', action: 'tickets.read' }),
       call({ agent: 'support-triage', tool: 'zendesk', action: 'docs.read' }),
@@ -196,7 +170,7 @@ describe('replaying JSONL calls', () => {
   });
 
   it('keeps at most --limit changed calls, the first in file order, while the summary counts all', async () => {
-    const models = await sides({ 'policies/agents/triage.yaml': TRIAGE('required') }, { 'policies/agents/triage.yaml': TRIAGE('none') });
+    const models = await sides({ 'policies/agents/triage.yaml': triageAgent('required') }, { 'policies/agents/triage.yaml': triageAgent('none') });
     const lines = Array.from({ length: 50 }, (_, index) => call({ agent: 'support-triage', tool: 'zendesk', action: 'tickets.comment', resource: `queue/support/${index}` }));
     const limited = replay(models, lines, { limit: 7 });
     expect(limited.summary.noLongerNeedsApproval).toBe(50);
@@ -233,8 +207,8 @@ describe('replaying JSONL calls', () => {
 
 describe('agent names', () => {
   it('resolves ids and aliases exactly as the decision index does, conflicts included', async () => {
-    const other = TRIAGE('none').replace('id: support-triage', 'id: other-triage').replace('aliases: [triage-prod]', 'aliases: [triage-prod, support-triage, other-prod]');
-    const { head } = await sides({}, { 'policies/agents/triage.yaml': TRIAGE('none'), 'policies/agents/other.yaml': other });
+    const other = triageAgent('none').replace('id: support-triage', 'id: other-triage').replace('aliases: [triage-prod]', 'aliases: [triage-prod, support-triage, other-prod]');
+    const { head } = await sides({}, { 'policies/agents/triage.yaml': triageAgent('none'), 'policies/agents/other.yaml': other });
     expect([...agentNames(head.model)].sort()).toEqual([...decisionIndex(head.model).names].sort());
     expect(agentNames(head.model).get('support-triage')).toBe('support-triage');
   });
@@ -242,7 +216,7 @@ describe('agent names', () => {
 
 describe('unused grants', () => {
   it('lists, per agent and tool, the actions no call used and the resource patterns no call matched', async () => {
-    const models = await sides({}, { 'policies/agents/triage.yaml': TRIAGE('none') });
+    const models = await sides({}, { 'policies/agents/triage.yaml': triageAgent('none') });
     const result = replay(models, [
       call({ agent: 'support-triage', tool: 'zendesk', action: 'tickets.read', resource: 'queue/support/1' }),
       // Denied at head (outside the patterns): uses nothing.
@@ -255,7 +229,7 @@ describe('unused grants', () => {
   });
 
   it('never reports a pattern unused because of calls without a resource', async () => {
-    const models = await sides({}, { 'policies/agents/triage.yaml': TRIAGE('none') });
+    const models = await sides({}, { 'policies/agents/triage.yaml': triageAgent('none') });
     const result = replay(models, [
       call({ agent: 'support-triage', tool: 'zendesk', action: 'tickets.read' }),
       call({ agent: 'support-triage', tool: 'zendesk', action: 'docs.read' }),
@@ -315,7 +289,7 @@ describe('reading OTLP/JSON', () => {
   });
 
   it('tries gen_ai.agent.name when gen_ai.agent.id is not an agent the repository knows', async () => {
-    const models = await sides({}, { 'policies/agents/triage.yaml': TRIAGE('none') });
+    const models = await sides({}, { 'policies/agents/triage.yaml': triageAgent('none') });
     const result = replay(models, [
       otlp([
         span('t', 'a', 'root', tool('tickets.read', { 'mandate.tool': 'zendesk', 'mandate.resource': 'queue/billing/1' })),
@@ -374,7 +348,7 @@ describe('reading OTLP/JSON', () => {
   });
 
   it('infers the tool from the one Tool declaring the action; none or several: unevaluable', async () => {
-    const models = await sides({ 'policies/tools/freshdesk.yaml': FRESHDESK }, { 'policies/agents/triage.yaml': TRIAGE('none'), 'policies/tools/freshdesk.yaml': FRESHDESK });
+    const models = await sides({ 'policies/tools/freshdesk.yaml': FRESHDESK }, { 'policies/agents/triage.yaml': triageAgent('none'), 'policies/tools/freshdesk.yaml': FRESHDESK });
     const result = replay(models, [
       otlp([
         span('t', 'a', '', tool('docs.read', { 'mandate.agent': 'support-triage', 'mandate.resource': 'help/1' })),
@@ -463,8 +437,8 @@ describe('reading files', () => {
 
 describe('exhaustive mode', () => {
   it('compares each (agent, tool, action) by its most permissive decision, with the resources each side reaches', async () => {
-    const narrowed = TRIAGE('none').replace('resources: ["queue/support/**", "queue/billing/**"]', 'resources: ["queue/billing/**"]');
-    const models = await sides({ 'policies/agents/triage.yaml': TRIAGE('required') }, { 'policies/agents/triage.yaml': narrowed });
+    const narrowed = triageAgent('none').replace('resources: ["queue/support/**", "queue/billing/**"]', 'resources: ["queue/billing/**"]');
+    const models = await sides({ 'policies/agents/triage.yaml': triageAgent('required') }, { 'policies/agents/triage.yaml': narrowed });
     const result = simulateExhaustive(models.base.model, models.head.model, { now: FIXTURE_NOW });
     expect(result.total).toBe(3);
     expect(result.summary).toEqual({ unchanged: 2, gained: 0, revoked: 0, nowNeedsApproval: 0, noLongerNeedsApproval: 1, unevaluable: 0 });
@@ -475,18 +449,18 @@ describe('exhaustive mode', () => {
   });
 
   it('sees a grant still allowed somewhere when a deny covers only part of it', async () => {
-    const partlyDenied = TRIAGE('none', `deny:
+    const partlyDenied = triageAgent('none', `deny:
   - tool: zendesk
     actions: [tickets.read]
     resources: ["queue/support/vip/**"]
 `);
-    const fullyDenied = TRIAGE('none', `deny:
+    const fullyDenied = triageAgent('none', `deny:
   - tool: zendesk
     actions: [tickets.read]
 `);
-    const models = await sides({ 'policies/agents/triage.yaml': TRIAGE('none') }, { 'policies/agents/triage.yaml': partlyDenied });
+    const models = await sides({ 'policies/agents/triage.yaml': triageAgent('none') }, { 'policies/agents/triage.yaml': partlyDenied });
     expect(simulateExhaustive(models.base.model, models.head.model, { now: FIXTURE_NOW }).summary.revoked).toBe(0);
-    const denied = await sides({ 'policies/agents/triage.yaml': TRIAGE('none') }, { 'policies/agents/triage.yaml': fullyDenied });
+    const denied = await sides({ 'policies/agents/triage.yaml': triageAgent('none') }, { 'policies/agents/triage.yaml': fullyDenied });
     const result = simulateExhaustive(denied.base.model, denied.head.model, { now: FIXTURE_NOW });
     expect(result.changed.map((entry) => [entry.action, entry.change])).toEqual([['tickets.read', 'revoked']]);
   });
@@ -618,14 +592,14 @@ describe('--suggest narrowing on the example repository', () => {
   });
 
   it('removes permissions no call used and lists them', async () => {
-    const models = await sides({}, { 'policies/agents/triage.yaml': TRIAGE('none') });
+    const models = await sides({}, { 'policies/agents/triage.yaml': triageAgent('none') });
     const result = replay(models, [call({ agent: 'support-triage', tool: 'zendesk', action: 'tickets.read', resource: 'queue/support/1' })]);
     const { agents, removed } = result.usage.narrowing(dayOfInstant(FIXTURE_NOW));
     expect(removed.map((entry) => [entry.actions, entry.line, entry.reason])).toEqual([
       [['tickets.comment'], 17, 'no call used it'],
       [['docs.read'], 22, 'no call used it'],
     ]);
-    const [file] = await narrowFiles(agents, async () => TRIAGE('none'));
+    const [file] = await narrowFiles(agents, async () => triageAgent('none'));
     expect(file!.after).toContain('    resources: ["queue/support/**"]\n    justification: Reads tickets.\n');
     expect(file!.after).not.toContain('tickets.comment');
     expect(file!.after).not.toContain('docs.read');
@@ -666,7 +640,7 @@ describe('replaying call batches', () => {
   const line = fc.oneof({ arbitrary: jsonl, weight: 6 }, { arbitrary: otlpLine, weight: 2 }, { arbitrary: fc.constantFrom('{"agent":', '[]', ''), weight: 1 });
 
   it('takes a span for a stranger only when none of its agent names is known', async () => {
-    const models = await sides({ 'policies/agents/triage.yaml': TRIAGE('required') }, { 'policies/agents/triage.yaml': TRIAGE('none') });
+    const models = await sides({ 'policies/agents/triage.yaml': triageAgent('required') }, { 'policies/agents/triage.yaml': triageAgent('none') });
     const lines = [
       // Named by an unknown id and a known display name: the known one decides.
       otlp([span('t1', 's1', '', tool('tickets.comment', { 'gen_ai.agent.id': 'asst_1', 'gen_ai.agent.name': 'triage-prod', 'mandate.tool': 'zendesk', 'mandate.resource': 'queue/support/1' }))]),
@@ -679,9 +653,9 @@ describe('replaying call batches', () => {
 
   it('decides exactly as call by call, whatever the batch size, however many triples are numbered, strangers folded or not', async () => {
     const models = await sides(
-      { 'policies/agents/triage.yaml': TRIAGE('required'), 'policies/tools/freshdesk.yaml': FRESHDESK },
+      { 'policies/agents/triage.yaml': triageAgent('required'), 'policies/tools/freshdesk.yaml': FRESHDESK },
       // An alias only head knows, so the known names are the union of both sides.
-      { 'policies/agents/triage.yaml': TRIAGE('none').replace('"queue/billing/**"', '"queue/vip/**"').replace('aliases: [triage-prod]', 'aliases: [triage-prod, triage-next]') },
+      { 'policies/agents/triage.yaml': triageAgent('none').replace('"queue/billing/**"', '"queue/vip/**"').replace('aliases: [triage-prod]', 'aliases: [triage-prod, triage-next]') },
     );
     fc.assert(fc.property(
       fc.array(line, { maxLength: 60 }),
