@@ -12,7 +12,9 @@
 //
 // Then the decide throughput (bench/decide-bench.ts): decide vs cedar-wasm on
 // the exported Cedar policies, 1,000 agents (`--quick`: 100, fewer calls),
-// and the diff benchmark (bench/diff-bench.ts) on a 5,000-agent history.
+// the diff benchmark (bench/diff-bench.ts) on a 5,000-agent history, and
+// the replay (bench/simulate-bench.ts): the built CLI's `mandate simulate`
+// on 1,000,000 calls.
 
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
