@@ -14,7 +14,6 @@
  * job's choice (cli/simulate-job.ts).
  */
 import type { CallBatch, CallBatchSource } from '../core/call-batch';
-import { readCallBatches } from '../core/call-batch';
 import type { CallLogOptions, ReadProgress } from '../core/call-log';
 import type { Model } from '../core/model';
 import type { CallSimulation, SimulationOptions } from '../core/simulate';
@@ -93,10 +92,10 @@ export async function replayCallLog(
   },
 ): Promise<CallSimulation> {
   const { onWorker, workerUrl = CALL_WORKER, onWorkerFailure, ...simulation } = options;
-  if (!onWorker) return simulateCallLog(path, base, head, { ...simulation, source: readCallBatches });
+  if (!onWorker) return simulateCallLog(path, base, head, simulation);
   return simulateCallLog(path, base, head, { ...simulation, source: workerCallSource(workerUrl) }).catch((error: unknown) => {
     if (!(error instanceof WorkerFailure)) throw error;
     onWorkerFailure?.(error);
-    return simulateCallLog(path, base, head, { ...simulation, source: readCallBatches });
+    return simulateCallLog(path, base, head, simulation);
   });
 }

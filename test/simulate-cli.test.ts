@@ -3,9 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE_FILES, CLI, ensureBuilt, expectUsageError, removeRepo, runCli, writeRepo } from './helpers/repo';
+import { BASE_FILES, CLI, ensureBuilt, expectUsageError, removeRepo, runCli, triageAgent, writeRepo } from './helpers/repo';
 import { git } from './helpers/git';
-import { triageAgent } from './helpers/triage';
 
 /** Several CLI spawns per test. */
 const SLOW = 120_000;

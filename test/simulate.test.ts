@@ -16,8 +16,7 @@ import { agentNames, CallReplay, classifyChange, simulateCallLog, simulateExhaus
 import type { Snapshot } from '../core/validate';
 import { loadSnapshot } from '../core/validate';
 import { progressBar } from '../cli/progress';
-import { FIXTURE_NOW, removeRepo, snapshotOf } from './helpers/repo';
-import { triageAgent } from './helpers/triage';
+import { FIXTURE_NOW, removeRepo, snapshotOf, triageAgent } from './helpers/repo';
 
 const PROJECT = join(import.meta.dirname, '..');
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'calls');

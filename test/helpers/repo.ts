@@ -13,6 +13,19 @@ import type { LoadOptions, Snapshot } from '../../core/validate';
 /** The date every fixture is judged on. */
 export const FIXTURE_NOW = new Date('2026-11-26T12:00:00Z');
 
+/** The support-triage agent's fields before its aliases and permissions, shared by the fixtures below. */
+const TRIAGE_HEADER = `apiVersion: mandate/v1
+kind: Agent
+id: support-triage
+name: Support triage
+purpose: Classify inbound tickets.
+owner: alice
+team: support
+status: active
+riskTier: medium
+lastReviewed: 2026-10-01
+`;
+
 /** A small, clean governance repository; tests override or add files. */
 export const BASE_FILES: Readonly<Record<string, string>> = {
   'policies/people.yaml': `apiVersion: mandate/v1
@@ -67,23 +80,38 @@ actions:
   tickets.delete: { effect: delete }
   docs.read: { effect: read, data: [public-docs] }
 `,
-  'policies/agents/triage.yaml': `apiVersion: mandate/v1
-kind: Agent
-id: support-triage
-name: Support triage
-purpose: Classify inbound tickets.
-owner: alice
-team: support
-status: active
-riskTier: medium
-lastReviewed: 2026-10-01
-permissions:
+  'policies/agents/triage.yaml': `${TRIAGE_HEADER}permissions:
   - tool: zendesk
     actions: [tickets.read, tickets.comment]
     resources: ["queue/support/**"]
     justification: Reads and annotates tickets in its own queue.
 `,
 };
+
+/**
+ * support-triage (alias triage-prod): reads tickets in the support and
+ * billing queues freely, comments in the support queue with the given
+ * approval (with a YAML comment when required, which narrowing must keep),
+ * and reads the help centre on every resource; `extra` is appended (more
+ * permissions, say).
+ */
+export function triageAgent(commentApproval: 'required' | 'none', extra = ''): string {
+  return `${TRIAGE_HEADER}aliases: [triage-prod]
+permissions:
+  - tool: zendesk
+    actions: [tickets.read]
+    resources: ["queue/support/**", "queue/billing/**"]
+    justification: Reads tickets.
+  - tool: zendesk
+    actions: [tickets.comment]
+    resources: ["queue/support/**"]
+    approval: ${commentApproval === 'required' ? 'required      # a support engineer approves each note' : 'none'}
+    justification: Annotates tickets.
+  - tool: zendesk
+    actions: [docs.read]
+    justification: Reads the help centre.
+${extra}`;
+}
 
 /** An in-memory SourceTree, so rule tests need no disk. */
 export function memoryTree(files: Record<string, string | Uint8Array>): SourceTree {
